@@ -1,0 +1,29 @@
+//! The wire and storage types of cairn, and how they are encoded.
+//!
+//! * [`Transaction`] with its [`Op`] (put, delete, transfer, grant role, revoke role);
+//! * [`Block`] and [`BlockHeader`], chained by parent hash;
+//! * consensus messages: [`Proposal`], [`Vote`], [`QuorumCert`], [`Timeout`], [`TimeoutCert`];
+//! * [`Receipt`]s of execution;
+//! * the [`ValidatorSet`] that certificates are checked against.
+//!
+//! Everything is SCALE-encoded (parity-scale-codec). Bytes from outside are decoded only
+//! through [`Wire::from_wire`], which bounds sizes and vector lengths and refuses
+//! trailing bytes. Messages are plain structs with a `verify` method that checks them
+//! against the chain id and validator set. The exact bytes are in `docs/PROTOCOL.md`,
+//! whose test vectors are checked by this crate's tests.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
+
+pub mod codec;
+mod error;
+mod ids;
+pub mod limits;
+mod transaction;
+mod validators;
+
+pub use codec::{BoundedBytes, BoundedVec, Wire};
+pub use error::{Result, TypesError};
+pub use ids::{ChainId, Height, Round, ValidatorId};
+pub use transaction::{Key, Op, Role, Transaction, TxPayload, Value};
+pub use validators::ValidatorSet;

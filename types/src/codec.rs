@@ -6,7 +6,9 @@
 //! SCALE itself refuses non-canonical compact integers, booleans other than 0/1 and
 //! unknown enum tags, so every accepted input re-encodes to the same bytes.
 
-use parity_scale_codec::{Compact, Decode, DecodeLimit, Encode, Error as ScaleError, Input, Output};
+use parity_scale_codec::{
+    Compact, Decode, DecodeLimit, Encode, Error as ScaleError, Input, Output,
+};
 
 use crate::{Result, TypesError};
 
@@ -39,17 +41,15 @@ pub trait Wire: Encode + Decode + Sized {
             });
         }
         let mut input = bytes;
-        Self::decode_all_with_depth_limit(MAX_DEPTH, &mut input).map_err(|e| {
-            TypesError::Decode {
-                what: Self::NAME,
-                reason: e.to_string(),
-            }
+        Self::decode_all_with_depth_limit(MAX_DEPTH, &mut input).map_err(|e| TypesError::Decode {
+            what: Self::NAME,
+            reason: e.to_string(),
         })
     }
 }
 
 /// A vector of at most `N` items, encoded exactly like `Vec<T>`.
-#[derive(Clone, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct BoundedVec<T, const N: usize>(Vec<T>);
 
 impl<T, const N: usize> BoundedVec<T, N> {
@@ -87,6 +87,12 @@ impl<T, const N: usize> BoundedVec<T, N> {
     /// Iterates over the items.
     pub fn iter(&self) -> std::slice::Iter<'_, T> {
         self.0.iter()
+    }
+}
+
+impl<T, const N: usize> Default for BoundedVec<T, N> {
+    fn default() -> Self {
+        BoundedVec(Vec::new())
     }
 }
 

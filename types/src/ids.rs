@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 /// Identifies one chain: the genesis hash. Every signed body carries it, so a signature
 /// made for one chain is never valid on another. The human-readable name of a chain
 /// lives in its genesis document and is covered by this hash.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct ChainId(pub Hash);
 

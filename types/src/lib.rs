@@ -15,15 +15,26 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+#[cfg(any(test, feature = "arbitrary"))]
+pub mod arbitrary;
+mod block;
+mod cert;
 pub mod codec;
 mod error;
 mod ids;
 pub mod limits;
+mod receipt;
 mod transaction;
 mod validators;
 
+pub use block::{Block, BlockHeader, Payload, Proposal, proposal_signing_bytes};
+pub use cert::{
+    QuorumCert, SignerEntry, Timeout, TimeoutCert, TimeoutEntry, Vote, VoteData,
+    timeout_signing_bytes,
+};
 pub use codec::{BoundedBytes, BoundedVec, Wire};
 pub use error::{Result, TypesError};
 pub use ids::{ChainId, Height, Round, ValidatorId};
+pub use receipt::{Outcome, Receipt, RejectReason};
 pub use transaction::{Key, Op, Role, Transaction, TxPayload, Value};
 pub use validators::ValidatorSet;

@@ -54,7 +54,9 @@ impl std::str::FromStr for Role {
             "reader" => Ok(Role::Reader),
             "writer" => Ok(Role::Writer),
             "admin" => Ok(Role::Admin),
-            other => Err(format!("unknown role {other:?}; expected admin, writer or reader")),
+            other => Err(format!(
+                "unknown role {other:?}; expected admin, writer or reader"
+            )),
         }
     }
 }

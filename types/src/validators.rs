@@ -88,10 +88,8 @@ impl ValidatorSet {
 
     /// The key of `id`, or an error naming the unknown signer.
     pub(crate) fn require(&self, id: ValidatorId) -> Result<&PublicKey> {
-        self.key(id).ok_or(TypesError::UnknownValidator {
-            id,
-            n: self.len(),
-        })
+        self.key(id)
+            .ok_or(TypesError::UnknownValidator { id, n: self.len() })
     }
 }
 
@@ -101,13 +99,28 @@ mod tests {
     use cairn_crypto::SecretKey;
 
     fn set(n: u8) -> ValidatorSet {
-        ValidatorSet::new((0..n).map(|i| SecretKey::from_seed(&[i; 32]).public()).collect()).unwrap()
+        ValidatorSet::new(
+            (0..n)
+                .map(|i| SecretKey::from_seed(&[i; 32]).public())
+                .collect(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn fault_tolerance_and_quorum() {
         // (n, f, quorum)
-        for (n, f, q) in [(1, 0, 1), (2, 0, 2), (3, 0, 2), (4, 1, 3), (5, 1, 4), (6, 1, 4), (7, 2, 5), (10, 3, 7), (16, 5, 11)] {
+        for (n, f, q) in [
+            (1, 0, 1),
+            (2, 0, 2),
+            (3, 0, 2),
+            (4, 1, 3),
+            (5, 1, 4),
+            (6, 1, 4),
+            (7, 2, 5),
+            (10, 3, 7),
+            (16, 5, 11),
+        ] {
             let s = set(n);
             assert_eq!((s.max_faulty(), s.quorum()), (f, q), "n = {n}");
             // Two quorums overlap in more than f validators.

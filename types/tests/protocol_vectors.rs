@@ -1,0 +1,244 @@
+//! Checks the test vectors in `docs/PROTOCOL.md` against the code, so the document
+//! cannot drift from what the node does.
+//!
+//! Each vector in the document is a heading `#### Vector: NAME` followed by a fenced
+//! `text` block of `field = hex` lines. `cargo test -p cairn-types --test
+//! protocol_vectors -- --ignored --nocapture` prints freshly computed blocks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use cairn_crypto::{Domain, Hash, MerkleTree, SecretKey};
+use cairn_types::*;
+use parity_scale_codec::Encode;
+
+type Fields = Vec<(&'static str, String)>;
+
+fn seed(first: u8) -> [u8; 32] {
+    std::array::from_fn(|i| first.wrapping_add(i as u8))
+}
+
+fn chain() -> ChainId {
+    ChainId(Hash::digest(b"cairn protocol test vectors"))
+}
+
+fn alice() -> SecretKey {
+    SecretKey::from_seed(&seed(0x01))
+}
+
+fn bob() -> SecretKey {
+    SecretKey::from_seed(&seed(0x41))
+}
+
+fn put_tx() -> Transaction {
+    let payload = TxPayload {
+        chain_id: chain(),
+        sender: alice().public(),
+        nonce: 0,
+        op: Op::Put {
+            key: BoundedBytes::new(b"greeting".to_vec()).unwrap(),
+            value: BoundedBytes::new(b"hello, cairn".to_vec()).unwrap(),
+        },
+    };
+    Transaction::sign(payload, &alice())
+}
+
+fn transfer_tx() -> Transaction {
+    let payload = TxPayload {
+        chain_id: chain(),
+        sender: alice().public(),
+        nonce: 1,
+        op: Op::Transfer {
+            to: bob().public(),
+            amount: 1_000_000,
+        },
+    };
+    Transaction::sign(payload, &alice())
+}
+
+fn tx_fields(tx: &Transaction, key_seed: [u8; 32]) -> Fields {
+    let payload = tx.payload.encode();
+    vec![
+        ("secret_seed", hex::encode(key_seed)),
+        ("public_key", tx.payload.sender.to_hex()),
+        ("chain_id", chain().0.to_hex()),
+        ("payload", hex::encode(&payload)),
+        (
+            "signing_bytes",
+            hex::encode(Domain::Tx.signing_bytes(&payload)),
+        ),
+        ("signature", tx.signature.to_hex()),
+        ("transaction", hex::encode(tx.encode())),
+        ("tx_hash", tx.hash().to_hex()),
+    ]
+}
+
+fn vectors() -> Vec<(&'static str, Fields)> {
+    let put = put_tx();
+    let transfer = transfer_tx();
+    let hashes = [put.hash(), transfer.hash()];
+    let tree = MerkleTree::new(&hashes);
+    let proof = tree.proof(1).unwrap();
+
+    let three: Vec<Hash> = (0u8..3).map(|i| Hash::digest(&[i])).collect();
+    let tree3 = MerkleTree::new(&three);
+
+    let header = BlockHeader {
+        chain_id: chain(),
+        height: 1,
+        round: 1,
+        parent: chain().0,
+        payload_root: tree.root(),
+        state_root: Hash::ZERO,
+        proposer: ValidatorId(1),
+        timestamp_ms: 1_795_000_000_000,
+        justify: QuorumCert::genesis(&chain()),
+    };
+    let vote_data = VoteData {
+        block_id: header.id(),
+        round: 1,
+        height: 1,
+        parent_id: chain().0,
+        parent_round: 0,
+    };
+    let validator = SecretKey::from_seed(&seed(0x81));
+    let vote = Vote::sign(&chain(), vote_data, ValidatorId(1), &validator);
+
+    vec![
+        ("tx-put", tx_fields(&put, seed(0x01))),
+        ("tx-transfer", {
+            let mut fields = tx_fields(&transfer, seed(0x01));
+            fields.push(("recipient", bob().public().to_hex()));
+            fields
+        }),
+        (
+            "merkle-two-transactions",
+            vec![
+                ("leaf_0", put.hash().to_hex()),
+                ("leaf_1", transfer.hash().to_hex()),
+                ("root", tree.root().to_hex()),
+                ("proof_1", hex::encode(proof.encode())),
+            ],
+        ),
+        (
+            "merkle-three-leaves",
+            vec![
+                ("leaf_0", three[0].to_hex()),
+                ("leaf_1", three[1].to_hex()),
+                ("leaf_2", three[2].to_hex()),
+                ("root", tree3.root().to_hex()),
+                ("proof_2", hex::encode(tree3.proof(2).unwrap().encode())),
+            ],
+        ),
+        (
+            "merkle-empty",
+            vec![("root", MerkleTree::root_of(&[]).to_hex())],
+        ),
+        (
+            "block-header",
+            vec![
+                ("header", hex::encode(header.encode())),
+                ("block_id", header.id().to_hex()),
+            ],
+        ),
+        (
+            "vote",
+            vec![
+                ("secret_seed", hex::encode(seed(0x81))),
+                ("public_key", validator.public().to_hex()),
+                (
+                    "signing_bytes",
+                    hex::encode(Domain::Vote.signing_bytes(&vote_data.signing_bytes(&chain()))),
+                ),
+                ("vote", hex::encode(vote.encode())),
+            ],
+        ),
+    ]
+}
+
+/// Parses `#### Vector: NAME` headings and the `field = value` lines of the fenced
+/// block that follows each.
+fn parse_doc(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<String> = None;
+    let mut in_block = false;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("#### Vector: ") {
+            current = Some(name.trim().to_string());
+            out.insert(name.trim().to_string(), BTreeMap::new());
+        } else if line.starts_with("```") {
+            in_block = !in_block && current.is_some();
+            if !in_block {
+                current = None;
+            }
+        } else if in_block {
+            if let (Some(name), Some((field, value))) = (&current, line.split_once('=')) {
+                let entry = out.get_mut(name).unwrap();
+                let prev = entry
+                    .entry(field.trim().to_string())
+                    .or_insert_with(String::new);
+                // Long values continue on following lines as `field = more`.
+                prev.push_str(value.trim());
+            }
+        }
+    }
+    out
+}
+
+fn render(name: &str, fields: &Fields) -> String {
+    let mut out = format!("#### Vector: {name}\n\n```text\n");
+    for (field, value) in fields {
+        for chunk in value.as_bytes().chunks(96) {
+            out.push_str(&format!(
+                "{field:<13} = {}\n",
+                std::str::from_utf8(chunk).unwrap()
+            ));
+        }
+    }
+    out.push_str("```\n");
+    out
+}
+
+#[test]
+fn protocol_doc_vectors_match_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md");
+    let doc = std::fs::read_to_string(path).expect("docs/PROTOCOL.md is readable");
+    let parsed = parse_doc(&doc);
+    let expected = vectors();
+    assert_eq!(
+        parsed.keys().collect::<Vec<_>>(),
+        {
+            let mut names: Vec<&str> = expected.iter().map(|(n, _)| *n).collect();
+            names.sort();
+            names
+        },
+        "the document's vectors differ from the code's list"
+    );
+    for (name, fields) in expected {
+        let doc_fields = &parsed[name];
+        assert_eq!(doc_fields.len(), fields.len(), "vector {name}: field count");
+        for (field, value) in fields {
+            assert_eq!(
+                doc_fields.get(field),
+                Some(&value),
+                "vector {name}, field {field}"
+            );
+        }
+    }
+}
+
+#[test]
+fn vector_transactions_decode_and_verify() {
+    for tx in [put_tx(), transfer_tx()] {
+        let decoded = Transaction::from_wire(&tx.encode()).unwrap();
+        decoded.verify_signature().unwrap();
+    }
+}
+
+#[test]
+#[ignore = "prints the vectors for docs/PROTOCOL.md"]
+fn print_vectors() {
+    for (name, fields) in vectors() {
+        println!("{}", render(name, &fields));
+    }
+}

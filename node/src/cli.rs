@@ -1,0 +1,151 @@
+//! The command-line grammar (clap).
+
+use std::path::PathBuf;
+
+use cairn_crypto::KeyKind;
+use cairn_types::Role;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// cairn: a Byzantine-fault-tolerant permissioned ledger node.
+#[derive(Parser)]
+#[command(name = "cairn", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Print results as JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Create and inspect key files.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Build and check a genesis document.
+    #[command(subcommand)]
+    Genesis(GenesisCommand),
+}
+
+/// `cairn keys …`
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Generate a new ed25519 key and write it to a new file with mode 0600.
+    Generate {
+        /// What the key is for: a validator's consensus key, a validator's network
+        /// (libp2p) key, or a client account key.
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        /// The file to create; an existing file is never overwritten.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Show the public half of a key file (and its PeerId, for a network key).
+    Show {
+        /// The key file.
+        file: PathBuf,
+    },
+}
+
+/// Key kinds as command-line values.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// Signs proposals, votes and timeouts.
+    Consensus,
+    /// The validator's libp2p identity.
+    Network,
+    /// Signs client transactions.
+    Account,
+}
+
+impl From<KindArg> for KeyKind {
+    fn from(kind: KindArg) -> KeyKind {
+        match kind {
+            KindArg::Consensus => KeyKind::Consensus,
+            KindArg::Network => KeyKind::Network,
+            KindArg::Account => KeyKind::Account,
+        }
+    }
+}
+
+/// `cairn genesis …`
+#[derive(Subcommand)]
+pub enum GenesisCommand {
+    /// Start a new genesis document with default parameters and no members.
+    New {
+        /// Human-readable chain name ([a-z0-9._-], at most 64 characters).
+        #[arg(long)]
+        chain_name: String,
+        /// Genesis time, RFC 3339 (for example 2026-11-23T00:00:00Z); default: now.
+        #[arg(long)]
+        genesis_time: Option<String>,
+        /// The file to create.
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Replace the file if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Add a validator to a genesis document.
+    AddValidator(AddValidator),
+    /// Add an account to a genesis document.
+    AddAccount(AddAccount),
+    /// Check a genesis document and show its chain id, n and f.
+    Validate {
+        /// The genesis file.
+        file: PathBuf,
+    },
+}
+
+/// `cairn genesis add-validator`
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("consensus").required(true))]
+#[command(group = clap::ArgGroup::new("network").required(true))]
+pub struct AddValidator {
+    /// The genesis file to change.
+    pub file: PathBuf,
+    /// A unique name for the validator.
+    #[arg(long)]
+    pub name: String,
+    /// The validator's consensus public key, as hex.
+    #[arg(long, group = "consensus")]
+    pub consensus_key: Option<String>,
+    /// Read the consensus public key from this consensus key file.
+    #[arg(long, group = "consensus")]
+    pub consensus_key_file: Option<PathBuf>,
+    /// The validator's libp2p PeerId (an ed25519 one).
+    #[arg(long, group = "network")]
+    pub peer_id: Option<String>,
+    /// Read the PeerId from this network key file.
+    #[arg(long, group = "network")]
+    pub network_key_file: Option<PathBuf>,
+    /// The address the validator listens on, as a multiaddr (for example /ip4/127.0.0.1/tcp/30400).
+    #[arg(long)]
+    pub address: String,
+}
+
+/// `cairn genesis add-account`
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("key").required(true))]
+pub struct AddAccount {
+    /// The genesis file to change.
+    pub file: PathBuf,
+    /// The account's public key, as hex.
+    #[arg(long, group = "key")]
+    pub public_key: Option<String>,
+    /// Read the public key from this account key file.
+    #[arg(long, group = "key")]
+    pub key_file: Option<PathBuf>,
+    /// The account's role: admin, writer or reader.
+    #[arg(long)]
+    pub role: Role,
+    /// Initial balance.
+    #[arg(long, default_value_t = 0)]
+    pub balance: u64,
+    /// An optional unique name.
+    #[arg(long)]
+    pub name: Option<String>,
+}

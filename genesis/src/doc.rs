@@ -246,7 +246,7 @@ pub(crate) fn format_genesis_time(time: SystemTime) -> String {
         .unwrap_or(0)
         .min(MAX_MS) as u64;
     let time = UNIX_EPOCH + Duration::from_millis(ms);
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         humantime::format_rfc3339_seconds(time).to_string()
     } else {
         humantime::format_rfc3339_millis(time).to_string()
@@ -303,10 +303,7 @@ mod tests {
     #[test]
     fn new_keeps_milliseconds_and_omits_zero_fraction() {
         let t = UNIX_EPOCH + Duration::from_millis(1_795_392_000_000);
-        assert_eq!(
-            GenesisDoc::new("x", t).genesis_time,
-            "2026-11-23T00:00:00Z"
-        );
+        assert_eq!(GenesisDoc::new("x", t).genesis_time, "2026-11-23T00:00:00Z");
         let t = t + Duration::from_nanos(123_456_789);
         assert_eq!(
             GenesisDoc::new("x", t).genesis_time,

@@ -17,6 +17,7 @@ pub struct Genesis {
     validators: ValidatorSet,
     peers: Vec<CheckedPeer>,
     genesis_time_unix_ms: u64,
+    canonical: Vec<u8>,
 }
 
 impl Genesis {
@@ -41,11 +42,12 @@ impl Genesis {
             .into_iter()
             .collect::<Option<_>>()
             .ok_or_else(|| internal("validators"))?;
-        let validators =
-            ValidatorSet::new(doc.validators.iter().map(|v| v.consensus_key).collect())
-                .map_err(|e| GenesisError::Invalid {
-                    problems: vec![Problem::new("validators", e.to_string())],
-                })?;
+        let validators = ValidatorSet::new(
+            doc.validators.iter().map(|v| v.consensus_key).collect(),
+        )
+        .map_err(|e| GenesisError::Invalid {
+            problems: vec![Problem::new("validators", e.to_string())],
+        })?;
         let canonical = canonical_bytes(&doc, genesis_time_unix_ms, &peers, &addresses);
         Ok(Genesis {
             chain_id: ChainId(genesis_hash(&canonical)),
@@ -53,6 +55,7 @@ impl Genesis {
             validators,
             peers,
             genesis_time_unix_ms,
+            canonical,
         })
     }
 
@@ -94,5 +97,11 @@ impl Genesis {
     /// The genesis time in milliseconds since the Unix epoch.
     pub fn genesis_time_unix_ms(&self) -> u64 {
         self.genesis_time_unix_ms
+    }
+
+    /// The canonical SCALE encoding the genesis hash is computed over (without the
+    /// domain tag), for auditors and other implementations (`docs/GENESIS.md`).
+    pub fn canonical_bytes(&self) -> &[u8] {
+        &self.canonical
     }
 }

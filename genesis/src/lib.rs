@@ -24,6 +24,7 @@ mod doc;
 mod error;
 mod genesis;
 mod hash;
+mod members;
 mod peer;
 mod validate;
 

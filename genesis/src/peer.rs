@@ -1,7 +1,7 @@
 //! Network identities and addresses of validators: libp2p peer ids of ed25519 keys,
 //! and the multiaddrs other validators dial.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
 
 use cairn_crypto::PublicKey;
@@ -12,6 +12,10 @@ use multiaddr::{Multiaddr, Protocol};
 const MULTIHASH_IDENTITY: u64 = 0x00;
 /// Multihash code of SHA2-256.
 const MULTIHASH_SHA2_256: u64 = 0x12;
+
+/// Examples of good addresses, for error messages.
+const EXAMPLE: &str = "expected e.g. /ip4/10.0.0.1/tcp/30400, /dns4/v0.example.com/tcp/30400 \
+                       or /ip4/10.0.0.1/udp/30400/quic-v1, optionally followed by /p2p/<peer id>";
 
 /// The libp2p [`PeerId`] of an ed25519 network public key: the identity multihash of
 /// the key's protobuf encoding, shown in base58 as `12D3KooW…`.
@@ -102,15 +106,13 @@ pub(crate) struct CheckedAddress {
 /// `dns4`, `dns6`), then `tcp/<port>` or `udp/<port>/quic-v1`, then optionally
 /// `p2p/<peer id>`.
 pub(crate) fn check_address(text: &str) -> Result<CheckedAddress, String> {
-    const EXAMPLE: &str = "expected e.g. /ip4/10.0.0.1/tcp/30400, /dns4/v0.example.com/tcp/30400 \
-                           or /ip4/10.0.0.1/udp/30400/quic-v1, optionally followed by /p2p/<peer id>";
     let addr = Multiaddr::from_str(text)
         .map_err(|e| format!("{text:?} is not a multiaddr ({e}); {EXAMPLE}"))?;
     let parts: Vec<Protocol<'_>> = addr.iter().collect();
     let (host, rest) = parts
         .split_first()
         .ok_or_else(|| format!("the address is empty; {EXAMPLE}"))?;
-    let host_text = check_host(host).map_err(|e| format!("{text}: {e}; {EXAMPLE}"))?;
+    let host_text = check_host(host).map_err(|e| format!("{text}: {e}"))?;
     let (transport, rest) = match rest {
         [Protocol::Tcp(port), rest @ ..] => (("tcp", *port), rest),
         [Protocol::Udp(port), Protocol::QuicV1, rest @ ..] => (("udp", *port), rest),
@@ -158,7 +160,9 @@ fn check_host(host: &Protocol<'_>) -> Result<String, String> {
         Protocol::Dns(name) => check_dns(name).map(|n| format!("/dns/{n}")),
         Protocol::Dns4(name) => check_dns(name).map(|n| format!("/dns4/{n}")),
         Protocol::Dns6(name) => check_dns(name).map(|n| format!("/dns6/{n}")),
-        _ => Err("the address must start with /ip4, /ip6, /dns, /dns4 or /dns6".to_string()),
+        _ => Err(format!(
+            "the address must start with /ip4, /ip6, /dns, /dns4 or /dns6; {EXAMPLE}"
+        )),
     }
 }
 
@@ -176,24 +180,12 @@ fn check_ip(ip: IpAddr) -> Result<(), String> {
     }
     // An IPv4-mapped IPv6 address is the same endpoint as the IPv4 one; ask for the
     // plain form so that duplicates are caught.
-    if let IpAddr::V6(v6) = ip {
-        if let Some(v4) = ipv4_mapped(v6) {
-            return Err(format!("{ip} is IPv4-mapped; write it as /ip4/{v4}"));
-        }
+    if let IpAddr::V6(v6) = ip
+        && let Some(v4) = v6.to_ipv4_mapped()
+    {
+        return Err(format!("{ip} is IPv4-mapped; write it as /ip4/{v4}"));
     }
     Ok(())
-}
-
-/// The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`).
-fn ipv4_mapped(ip: Ipv6Addr) -> Option<Ipv4Addr> {
-    match ip.segments() {
-        [0, 0, 0, 0, 0, 0xffff, hi, lo] => {
-            let [a, b] = hi.to_be_bytes();
-            let [c, d] = lo.to_be_bytes();
-            Some(Ipv4Addr::new(a, b, c, d))
-        }
-        _ => None,
-    }
 }
 
 /// Checks a DNS name's syntax (letters, digits, `-`, `.`; at most 253 characters);
@@ -207,7 +199,9 @@ fn check_dns(name: &str) -> Result<String, String> {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         });
     if ok {
         Ok(trimmed.to_ascii_lowercase())

@@ -36,7 +36,10 @@ fn one_validator_is_enough() {
     let mut doc = valid_doc();
     doc.validators.truncate(1);
     let genesis = doc.validate().unwrap();
-    assert_eq!((genesis.n(), genesis.max_faulty(), genesis.quorum()), (1, 0, 1));
+    assert_eq!(
+        (genesis.n(), genesis.max_faulty(), genesis.quorum()),
+        (1, 0, 1)
+    );
 }
 
 #[test]
@@ -59,7 +62,12 @@ fn duplicate_peer_id() {
 
 #[test]
 fn malformed_peer_id() {
-    for bad in ["", "not a peer id", "12D3KooWxxxxxxxx", "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N0"] {
+    for bad in [
+        "",
+        "not a peer id",
+        "12D3KooWxxxxxxxx",
+        "QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N0",
+    ] {
         let mut doc = valid_doc();
         doc.validators[1].peer_id = bad.to_string();
         let (field, _) = only_problem(&doc);
@@ -259,7 +267,12 @@ fn bad_chain_name() {
 
 #[test]
 fn bad_genesis_time() {
-    for bad in ["", "2026-11-23", "1999-12-31T00:00:00Z", "2026-11-23T00:00:00.5555Z"] {
+    for bad in [
+        "",
+        "2026-11-23",
+        "1999-12-31T00:00:00Z",
+        "2026-11-23T00:00:00.5555Z",
+    ] {
         let mut doc = valid_doc();
         doc.genesis_time = bad.to_string();
         let (field, _) = only_problem(&doc);
@@ -272,15 +285,27 @@ fn bad_params() {
     type Edit = fn(&mut cairn_genesis::Params);
     let cases: [(Edit, &str); 10] = [
         (|p| p.round_timeout_ms = 9, "params.round_timeout_ms"),
-        (|p| p.max_round_timeout_ms = 999, "params.max_round_timeout_ms"),
+        (
+            |p| p.max_round_timeout_ms = 999,
+            "params.max_round_timeout_ms",
+        ),
         (|p| p.heartbeat_ms = 0, "params.heartbeat_ms"),
         (|p| p.heartbeat_ms = 86_400_001, "params.heartbeat_ms"),
         (|p| p.max_block_txs = 0, "params.max_block_txs"),
-        (|p| p.max_block_txs = limits::MAX_BLOCK_TXS as u64 + 1, "params.max_block_txs"),
+        (
+            |p| p.max_block_txs = limits::MAX_BLOCK_TXS as u64 + 1,
+            "params.max_block_txs",
+        ),
         (|p| p.max_tx_bytes = 199, "params.max_tx_bytes"),
-        (|p| p.max_tx_bytes = limits::MAX_TX_BYTES as u64 + 1, "params.max_tx_bytes"),
+        (
+            |p| p.max_tx_bytes = limits::MAX_TX_BYTES as u64 + 1,
+            "params.max_tx_bytes",
+        ),
         (|p| p.max_block_bytes = 1000, "params.max_block_bytes"),
-        (|p| p.max_block_bytes = limits::MAX_BLOCK_BYTES as u64 + 1, "params.max_block_bytes"),
+        (
+            |p| p.max_block_bytes = limits::MAX_BLOCK_BYTES as u64 + 1,
+            "params.max_block_bytes",
+        ),
     ];
     for (edit, expected) in cases {
         let mut doc = valid_doc();

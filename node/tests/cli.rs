@@ -17,7 +17,11 @@ fn cairn(dir: &Path) -> Command {
 /// Runs `cairn --json ARGS` and parses its stdout.
 fn json(dir: &Path, args: &[&str]) -> Value {
     let output = cairn(dir).arg("--json").args(args).output().unwrap();
-    assert!(output.status.success(), "cairn {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "cairn {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     serde_json::from_slice(&output.stdout).unwrap()
 }
 
@@ -28,7 +32,10 @@ fn fails_with(dir: &Path, args: &[&str], needle: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let last = stderr.lines().last().unwrap_or_default();
     assert!(last.starts_with("error: "), "cairn {args:?}: {stderr}");
-    assert!(last.contains(needle), "cairn {args:?}: expected {needle:?} in {last:?}");
+    assert!(
+        last.contains(needle),
+        "cairn {args:?}: expected {needle:?} in {last:?}"
+    );
 }
 
 fn keygen(dir: &Path, kind: &str, name: &str) -> Value {
@@ -38,22 +45,52 @@ fn keygen(dir: &Path, kind: &str, name: &str) -> Value {
 /// A valid four-validator genesis with one admin, built through the CLI.
 fn four_validator_genesis(dir: &Path) -> PathBuf {
     cairn(dir)
-        .args(["genesis", "new", "--chain-name", "test-net", "--genesis-time", "2026-11-23T00:00:00Z", "-o", "genesis.json"])
+        .args([
+            "genesis",
+            "new",
+            "--chain-name",
+            "test-net",
+            "--genesis-time",
+            "2026-11-23T00:00:00Z",
+            "-o",
+            "genesis.json",
+        ])
         .assert()
         .success();
     for i in 0..4 {
         keygen(dir, "consensus", &format!("c{i}.key"));
         keygen(dir, "network", &format!("n{i}.key"));
         cairn(dir)
-            .args(["genesis", "add-validator", "genesis.json", "--name", &format!("v{i}")])
-            .args(["--consensus-key-file", &format!("c{i}.key"), "--network-key-file", &format!("n{i}.key")])
+            .args([
+                "genesis",
+                "add-validator",
+                "genesis.json",
+                "--name",
+                &format!("v{i}"),
+            ])
+            .args([
+                "--consensus-key-file",
+                &format!("c{i}.key"),
+                "--network-key-file",
+                &format!("n{i}.key"),
+            ])
             .args(["--address", &format!("/ip4/127.0.0.1/tcp/{}", 30400 + i)])
             .assert()
             .success();
     }
     keygen(dir, "account", "admin.key");
     cairn(dir)
-        .args(["genesis", "add-account", "genesis.json", "--key-file", "admin.key", "--role", "admin", "--balance", "1000"])
+        .args([
+            "genesis",
+            "add-account",
+            "genesis.json",
+            "--key-file",
+            "admin.key",
+            "--role",
+            "admin",
+            "--balance",
+            "1000",
+        ])
         .assert()
         .success();
     dir.join("genesis.json")
@@ -95,12 +132,18 @@ fn keys_generate_and_show() {
     let text = std::fs::read_to_string(dir.path().join("net.key")).unwrap();
     let file: Value = serde_json::from_str(&text).unwrap();
     let secret = file["secret_seed"].as_str().unwrap();
-    let human = cairn(dir.path()).args(["keys", "show", "net.key"]).output().unwrap();
+    let human = cairn(dir.path())
+        .args(["keys", "show", "net.key"])
+        .output()
+        .unwrap();
     assert!(!String::from_utf8_lossy(&human.stdout).contains(secret));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.path().join("net.key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("net.key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }
@@ -109,7 +152,11 @@ fn keys_generate_and_show() {
 fn keys_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     keygen(dir.path(), "account", "a.key");
-    fails_with(dir.path(), &["keys", "generate", "--kind", "account", "--out", "a.key"], "a.key");
+    fails_with(
+        dir.path(),
+        &["keys", "generate", "--kind", "account", "--out", "a.key"],
+        "a.key",
+    );
     fails_with(dir.path(), &["keys", "show", "missing.key"], "missing.key");
     std::fs::write(dir.path().join("junk.key"), "{\"kind\":").unwrap();
     #[cfg(unix)]
@@ -117,9 +164,21 @@ fn keys_bad_input() {
         use std::os::unix::fs::PermissionsExt;
         let junk = dir.path().join("junk.key");
         std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o600)).unwrap();
-        fails_with(dir.path(), &["keys", "show", "junk.key"], "not a cairn key file");
-        std::fs::set_permissions(dir.path().join("a.key"), std::fs::Permissions::from_mode(0o644)).unwrap();
-        fails_with(dir.path(), &["keys", "show", "a.key"], "readable by other users");
+        fails_with(
+            dir.path(),
+            &["keys", "show", "junk.key"],
+            "not a cairn key file",
+        );
+        std::fs::set_permissions(
+            dir.path().join("a.key"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        fails_with(
+            dir.path(),
+            &["keys", "show", "a.key"],
+            "readable by other users",
+        );
     }
     // Unknown kind is a usage error (exit 2).
     cairn(dir.path())
@@ -155,39 +214,107 @@ fn genesis_refuses_bad_additions_and_keeps_the_file() {
     // A network key file offered as a consensus key.
     fails_with(
         dir.path(),
-        &["genesis", "add-validator", "genesis.json", "--name", "v9", "--consensus-key-file", "n0.key", "--peer-id", "x", "--address", "/ip4/127.0.0.1/tcp/1"],
+        &[
+            "genesis",
+            "add-validator",
+            "genesis.json",
+            "--name",
+            "v9",
+            "--consensus-key-file",
+            "n0.key",
+            "--peer-id",
+            "x",
+            "--address",
+            "/ip4/127.0.0.1/tcp/1",
+        ],
         "holds a network key",
     );
     // A consensus key that is already used.
     keygen(dir.path(), "network", "n9.key");
     fails_with(
         dir.path(),
-        &["genesis", "add-validator", "genesis.json", "--name", "v9", "--consensus-key-file", "c0.key", "--network-key-file", "n9.key", "--address", "/ip4/127.0.0.1/tcp/1"],
+        &[
+            "genesis",
+            "add-validator",
+            "genesis.json",
+            "--name",
+            "v9",
+            "--consensus-key-file",
+            "c0.key",
+            "--network-key-file",
+            "n9.key",
+            "--address",
+            "/ip4/127.0.0.1/tcp/1",
+        ],
         "validators[4].consensus_key",
     );
     // A malformed peer id and address.
     keygen(dir.path(), "consensus", "c9.key");
     fails_with(
         dir.path(),
-        &["genesis", "add-validator", "genesis.json", "--name", "v9", "--consensus-key-file", "c9.key", "--peer-id", "not-a-peer", "--address", "/ip4/127.0.0.1/tcp/1"],
+        &[
+            "genesis",
+            "add-validator",
+            "genesis.json",
+            "--name",
+            "v9",
+            "--consensus-key-file",
+            "c9.key",
+            "--peer-id",
+            "not-a-peer",
+            "--address",
+            "/ip4/127.0.0.1/tcp/1",
+        ],
         "validators[4].peer_id",
     );
     fails_with(
         dir.path(),
-        &["genesis", "add-validator", "genesis.json", "--name", "v9", "--consensus-key-file", "c9.key", "--network-key-file", "n9.key", "--address", "127.0.0.1:30400"],
+        &[
+            "genesis",
+            "add-validator",
+            "genesis.json",
+            "--name",
+            "v9",
+            "--consensus-key-file",
+            "c9.key",
+            "--network-key-file",
+            "n9.key",
+            "--address",
+            "127.0.0.1:30400",
+        ],
         "validators[4].address",
     );
     // A malformed hex key.
     fails_with(
         dir.path(),
-        &["genesis", "add-account", "genesis.json", "--public-key", "abcd", "--role", "writer"],
+        &[
+            "genesis",
+            "add-account",
+            "genesis.json",
+            "--public-key",
+            "abcd",
+            "--role",
+            "writer",
+        ],
         "--public-key",
     );
-    assert_eq!(std::fs::read(&path).unwrap(), before, "a refused change must leave the file untouched");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "a refused change must leave the file untouched"
+    );
 
     // Unknown role is a usage error.
     cairn(dir.path())
-        .args(["genesis", "add-account", "genesis.json", "--public-key", "00", "--role", "king"])
+        .args([
+            "genesis",
+            "add-account",
+            "genesis.json",
+            "--public-key",
+            "00",
+            "--role",
+            "king",
+        ])
         .assert()
         .code(2);
 }
@@ -202,45 +329,125 @@ fn genesis_validate_reports_broken_files() {
     let mut doc: Value = serde_json::from_str(&good).unwrap();
     doc["validators"][1]["colour"] = "blue".into();
     std::fs::write(&path, doc.to_string()).unwrap();
-    fails_with(dir.path(), &["genesis", "validate", "genesis.json"], "colour");
+    fails_with(
+        dir.path(),
+        &["genesis", "validate", "genesis.json"],
+        "colour",
+    );
 
     // Truncated JSON.
     std::fs::write(&path, &good[..good.len() / 2]).unwrap();
-    fails_with(dir.path(), &["genesis", "validate", "genesis.json"], "genesis.json");
+    fails_with(
+        dir.path(),
+        &["genesis", "validate", "genesis.json"],
+        "genesis.json",
+    );
 
     // No admin, and a duplicate peer id: both reported, in JSON too.
     let mut doc: Value = serde_json::from_str(&good).unwrap();
     doc["accounts"][0]["role"] = "writer".into();
     doc["validators"][2]["peer_id"] = doc["validators"][0]["peer_id"].clone();
     std::fs::write(&path, doc.to_string()).unwrap();
-    fails_with(dir.path(), &["genesis", "validate", "genesis.json"], "is not a valid genesis");
-    let output = cairn(dir.path()).args(["--json", "genesis", "validate", "genesis.json"]).output().unwrap();
+    fails_with(
+        dir.path(),
+        &["genesis", "validate", "genesis.json"],
+        "is not a valid genesis",
+    );
+    let output = cairn(dir.path())
+        .args(["--json", "genesis", "validate", "genesis.json"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["valid"], false);
-    let problems: Vec<String> = report["problems"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
-    assert!(problems.iter().any(|p| p.contains("validators[2].peer_id")), "{problems:?}");
+    let problems: Vec<String> = report["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        problems.iter().any(|p| p.contains("validators[2].peer_id")),
+        "{problems:?}"
+    );
     assert!(problems.iter().any(|p| p.contains("admin")), "{problems:?}");
     let err: Value = serde_json::from_slice(&output.stderr).unwrap();
     assert!(err["error"].as_str().unwrap().contains("genesis.json"));
 
     // No validators at all.
     cairn(dir.path())
-        .args(["genesis", "new", "--chain-name", "empty", "-o", "empty.json"])
+        .args([
+            "genesis",
+            "new",
+            "--chain-name",
+            "empty",
+            "-o",
+            "empty.json",
+        ])
         .assert()
         .success();
-    fails_with(dir.path(), &["genesis", "validate", "empty.json"], "validator");
+    fails_with(
+        dir.path(),
+        &["genesis", "validate", "empty.json"],
+        "validator",
+    );
 
     // Missing file.
-    fails_with(dir.path(), &["genesis", "validate", "nope.json"], "nope.json");
+    fails_with(
+        dir.path(),
+        &["genesis", "validate", "nope.json"],
+        "nope.json",
+    );
 }
 
 #[test]
 fn genesis_new_refuses_to_overwrite_and_bad_names() {
     let dir = tempfile::tempdir().unwrap();
-    cairn(dir.path()).args(["genesis", "new", "--chain-name", "a", "-o", "g.json"]).assert().success();
-    fails_with(dir.path(), &["genesis", "new", "--chain-name", "a", "-o", "g.json"], "--force");
-    cairn(dir.path()).args(["genesis", "new", "--chain-name", "b", "-o", "g.json", "--force"]).assert().success();
-    fails_with(dir.path(), &["genesis", "new", "--chain-name", "Bad Name!", "-o", "h.json"], "chain_name");
-    fails_with(dir.path(), &["genesis", "new", "--chain-name", "a", "--genesis-time", "yesterday", "-o", "h.json"], "RFC 3339");
+    cairn(dir.path())
+        .args(["genesis", "new", "--chain-name", "a", "-o", "g.json"])
+        .assert()
+        .success();
+    fails_with(
+        dir.path(),
+        &["genesis", "new", "--chain-name", "a", "-o", "g.json"],
+        "--force",
+    );
+    cairn(dir.path())
+        .args([
+            "genesis",
+            "new",
+            "--chain-name",
+            "b",
+            "-o",
+            "g.json",
+            "--force",
+        ])
+        .assert()
+        .success();
+    fails_with(
+        dir.path(),
+        &[
+            "genesis",
+            "new",
+            "--chain-name",
+            "Bad Name!",
+            "-o",
+            "h.json",
+        ],
+        "chain_name",
+    );
+    fails_with(
+        dir.path(),
+        &[
+            "genesis",
+            "new",
+            "--chain-name",
+            "a",
+            "--genesis-time",
+            "yesterday",
+            "-o",
+            "h.json",
+        ],
+        "RFC 3339",
+    );
 }

@@ -178,7 +178,10 @@ impl<const N: usize> Encode for BoundedBytes<N> {
 impl<const N: usize> Decode for BoundedBytes<N> {
     fn decode<I: Input>(input: &mut I) -> std::result::Result<Self, ScaleError> {
         let len = decode_len::<I, N>(input)?;
-        if input.remaining_len()?.is_some_and(|remaining| remaining < len) {
+        if input
+            .remaining_len()?
+            .is_some_and(|remaining| remaining < len)
+        {
             return Err("not enough input for the byte string's length".into());
         }
         let mut bytes = vec![0u8; len];

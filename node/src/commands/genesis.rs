@@ -28,11 +28,15 @@ pub fn run(command: GenesisCommand, out: &Output) -> Result<()> {
 
 fn new(chain_name: &str, time: Option<&str>, path: &Path, force: bool, out: &Output) -> Result<()> {
     if path.exists() && !force {
-        bail!("{} already exists; pass --force to replace it", path.display());
+        bail!(
+            "{} already exists; pass --force to replace it",
+            path.display()
+        );
     }
     let time = match time {
-        Some(text) => humantime::parse_rfc3339_weak(text)
-            .with_context(|| format!("--genesis-time {text:?} is not an RFC 3339 time such as 2026-11-23T00:00:00Z"))?,
+        Some(text) => humantime::parse_rfc3339_weak(text).with_context(|| {
+            format!("--genesis-time {text:?} is not an RFC 3339 time such as 2026-11-23T00:00:00Z")
+        })?,
         None => SystemTime::now(),
     };
     let doc = GenesisDoc::new(chain_name, time);
@@ -68,7 +72,12 @@ fn edit(path: &Path, change: impl FnOnce(&mut GenesisDoc)) -> Result<GenesisDoc>
     Ok(doc)
 }
 
-fn public_key_from(hex: Option<&str>, file: Option<&Path>, kind: KeyKind, flag: &str) -> Result<PublicKey> {
+fn public_key_from(
+    hex: Option<&str>,
+    file: Option<&Path>,
+    kind: KeyKind,
+    flag: &str,
+) -> Result<PublicKey> {
     match (hex, file) {
         (Some(hex), _) => hex.parse().with_context(|| format!("--{flag}")),
         (None, Some(file)) => Ok(KeyFile::load(file, kind)?.public()),
@@ -86,7 +95,8 @@ fn add_validator(args: AddValidator, out: &Output) -> Result<()> {
     let peer_id = match (args.peer_id, args.network_key_file) {
         (Some(peer_id), _) => peer_id,
         (None, Some(file)) => {
-            cairn_genesis::network_peer_id(&KeyFile::load(&file, KeyKind::Network)?.public()).to_string()
+            cairn_genesis::network_peer_id(&KeyFile::load(&file, KeyKind::Network)?.public())
+                .to_string()
         }
         (None, None) => bail!("--peer-id or --network-key-file is required"),
     };
@@ -191,10 +201,20 @@ impl Summary {
     fn human(&self) -> String {
         let mut text = format!(
             "{} is valid\nchain name:   {}\nchain id:     {}\ngenesis time: {}\nvalidators:   n = {}, tolerates f = {} faulty, quorum {}\naccounts:     {}\n",
-            self.file, self.chain_name, self.chain_id, self.genesis_time, self.validators, self.max_faulty, self.quorum, self.accounts
+            self.file,
+            self.chain_name,
+            self.chain_id,
+            self.genesis_time,
+            self.validators,
+            self.max_faulty,
+            self.quorum,
+            self.accounts
         );
         for v in &self.validator_list {
-            text.push_str(&format!("  v{:<3} {:<12} {}  {}\n", v.id, v.name, v.peer_id, v.address));
+            text.push_str(&format!(
+                "  v{:<3} {:<12} {}  {}\n",
+                v.id, v.name, v.peer_id, v.address
+            ));
         }
         text
     }
@@ -221,13 +241,18 @@ fn validate(path: &Path, out: &Output) -> Result<()> {
                 problems: problems.iter().map(ToString::to_string).collect(),
             };
             out.print(&report, || {
-                let mut text = format!("{} has {} problem(s):\n", report.file, report.problems.len());
+                let mut text = format!(
+                    "{} has {} problem(s):\n",
+                    report.file,
+                    report.problems.len()
+                );
                 for problem in &report.problems {
                     text.push_str(&format!("  - {problem}\n"));
                 }
                 text
             });
-            Err(GenesisError::Invalid { problems }).with_context(|| format!("{} is not a valid genesis", path.display()))
+            Err(GenesisError::Invalid { problems })
+                .with_context(|| format!("{} is not a valid genesis", path.display()))
         }
         Err(other) => Err(other.into()),
     }

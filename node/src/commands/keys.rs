@@ -32,7 +32,10 @@ impl KeyInfo {
     }
 
     fn human(&self) -> String {
-        let mut text = format!("{} key in {}\npublic key: {}\n", self.kind, self.file, self.public_key);
+        let mut text = format!(
+            "{} key in {}\npublic key: {}\n",
+            self.kind, self.file, self.public_key
+        );
         if let Some(peer_id) = &self.peer_id {
             text.push_str(&format!("peer id:    {peer_id}\n"));
         }

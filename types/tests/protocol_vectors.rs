@@ -171,15 +171,15 @@ fn parse_doc(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
             if !in_block {
                 current = None;
             }
-        } else if in_block {
-            if let (Some(name), Some((field, value))) = (&current, line.split_once('=')) {
-                let entry = out.get_mut(name).unwrap();
-                let prev = entry
-                    .entry(field.trim().to_string())
-                    .or_insert_with(String::new);
-                // Long values continue on following lines as `field = more`.
-                prev.push_str(value.trim());
-            }
+        } else if in_block
+            && let (Some(name), Some((field, value))) = (&current, line.split_once('='))
+        {
+            let entry = out.get_mut(name).unwrap();
+            let prev = entry
+                .entry(field.trim().to_string())
+                .or_insert_with(String::new);
+            // Long values continue on following lines as `field = more`.
+            prev.push_str(value.trim());
         }
     }
     out

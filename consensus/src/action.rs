@@ -1,0 +1,73 @@
+//! What the state machine asks the driver to do.
+//!
+//! The driver performs the actions of one [`crate::Consensus::handle`] call **in
+//! order**. In particular a [`Action::PersistSafety`] must be durably written (synced)
+//! before any message that follows it leaves the node: those messages are the votes
+//! and timeouts the persisted state protects.
+
+use cairn_crypto::Hash;
+use cairn_types::{Block, QuorumCert, Round, ValidatorId};
+
+use crate::{Evidence, Message, SafetyData};
+
+/// An output of [`crate::Consensus::handle`], with the driver's duty for each.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// Write `SafetyData` durably (synced) before performing any later action of the
+    /// same batch. On restart, hand the last written value back to
+    /// [`crate::Consensus::new`].
+    PersistSafety(SafetyData),
+    /// Send `message` to validator `to` (which may be this validator: deliver it back
+    /// as an [`crate::Event::Message`]).
+    Send {
+        /// The recipient.
+        to: ValidatorId,
+        /// The message.
+        message: Message,
+    },
+    /// Send `message` to every other validator.
+    Broadcast {
+        /// The message.
+        message: Message,
+    },
+    /// Arm a timer: after `after_ms` milliseconds, deliver
+    /// [`crate::Event::LocalTimeout`] for `round`. A later schedule replaces earlier ones.
+    ScheduleTimeout {
+        /// The round the timer belongs to.
+        round: Round,
+        /// Delay in milliseconds.
+        after_ms: u64,
+    },
+    /// This validator leads `round`: answer with [`crate::Event::Payload`]. If `wait` is
+    /// true nothing is pending commit, so the driver may wait until transactions are
+    /// available or `Config::heartbeat_ms` has passed; otherwise answer at once, with
+    /// an empty payload if there are no transactions.
+    RequestPayload {
+        /// The round to propose in.
+        round: Round,
+        /// The block the proposal will extend; transactions already in it or its
+        /// uncommitted ancestors should not be proposed again.
+        parent: Hash,
+        /// Whether the driver may wait for transactions.
+        wait: bool,
+    },
+    /// These blocks are final, in height order, each the parent of the next. Execute
+    /// and store them; `certificate` is the QC proving the last one committed (its
+    /// `data.parent_id` is the last block's id).
+    Commit {
+        /// Newly committed blocks, lowest height first.
+        blocks: Vec<Block>,
+        /// Commit evidence for the last block.
+        certificate: QuorumCert,
+    },
+    /// Ask a validator (`from` is a hint: one that should have it) for the block with
+    /// this id, and deliver it as [`crate::Event::BlockFetched`].
+    FetchBlock {
+        /// The block id.
+        id: Hash,
+        /// Who to ask first.
+        from: ValidatorId,
+    },
+    /// A validator signed two conflicting messages: log it and keep it as evidence.
+    Evidence(Evidence),
+}

@@ -1,0 +1,254 @@
+//! The state machine itself: its state, set-up, and the dispatch of events.
+//! The handling of each kind of event lives in `handle/`.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use cairn_crypto::{Hash, SecretKey};
+use cairn_types::{ChainId, Proposal, QuorumCert, Round, TimeoutCert, ValidatorId, ValidatorSet};
+use parity_scale_codec::Encode;
+
+use crate::block_tree::BlockTree;
+use crate::collect::{TimeoutCollector, VoteCollector};
+/// Verified certificates remembered before the cache is emptied.
+const VERIFIED_CACHE_LIMIT: usize = 4096;
+
+use crate::{Action, BlockInfo, Config, ConsensusError, Event, SafetyData};
+
+/// Everything needed to start (or restart) a validator's state machine.
+pub struct Setup {
+    /// Timing and limits.
+    pub config: Config,
+    /// The chain (genesis hash).
+    pub chain: ChainId,
+    /// The validator set from the genesis.
+    pub validators: ValidatorSet,
+    /// This validator's id.
+    pub me: ValidatorId,
+    /// This validator's consensus key; must match `validators.key(me)`.
+    pub key: SecretKey,
+    /// The last persisted safety state ([`SafetyData::genesis`] on first start).
+    pub safety: SafetyData,
+    /// The last committed block ([`BlockInfo::genesis`] on first start).
+    pub committed: BlockInfo,
+}
+
+/// One validator's consensus state machine. Feed it [`Event`]s with
+/// [`Consensus::handle`]; perform the returned [`Action`]s in order.
+pub struct Consensus {
+    pub(crate) config: Config,
+    pub(crate) chain: ChainId,
+    pub(crate) validators: ValidatorSet,
+    pub(crate) me: ValidatorId,
+    pub(crate) key: SecretKey,
+    pub(crate) safety: SafetyData,
+    /// The current round.
+    pub(crate) round: Round,
+    /// The TC that ended the previous round, if it ended by timeout.
+    pub(crate) last_round_tc: Option<TimeoutCert>,
+    /// Rounds ended by timeout in a row; drives the exponential backoff.
+    pub(crate) consecutive_timeouts: u32,
+    pub(crate) tree: BlockTree,
+    pub(crate) votes: VoteCollector,
+    pub(crate) timeouts: TimeoutCollector,
+    /// The first valid proposal seen per round, to detect a leader's equivocation.
+    pub(crate) proposals: BTreeMap<Round, Proposal>,
+    /// Proposals waiting for a missing ancestor, one per round.
+    pub(crate) pending: BTreeMap<Round, (ValidatorId, Proposal)>,
+    /// Blocks asked for and not yet received.
+    pub(crate) fetching: BTreeSet<Hash>,
+    /// A QC whose commit waits for missing blocks.
+    pub(crate) pending_commit: Option<QuorumCert>,
+    /// Hashes of certificates already verified, so each is checked once.
+    pub(crate) verified: HashSet<Hash>,
+    /// Whether the QC that opened the current round committed transactions: peers
+    /// learn of that commit only from the next proposal, so it should not wait.
+    pub(crate) announce_commit: bool,
+    /// The round a payload was last asked for, so it is asked once per round.
+    pub(crate) payload_asked: Option<Round>,
+    /// Actions produced by the event being handled.
+    pub(crate) out: Vec<Action>,
+    #[cfg(feature = "unsafe-test-variants")]
+    pub(crate) unsafe_variant: crate::UnsafeVariant,
+}
+
+impl Consensus {
+    /// Builds the state machine from its setup. Fails if `me` is not a validator, the
+    /// key is not `me`'s, or the safety state belongs to another chain.
+    pub fn new(setup: Setup) -> Result<Consensus, ConsensusError> {
+        let Setup {
+            config,
+            chain,
+            validators,
+            me,
+            key,
+            safety,
+            committed,
+        } = setup;
+        let expected = validators.key(me).ok_or(ConsensusError::NotAValidator {
+            id: me,
+            n: validators.len(),
+        })?;
+        if *expected != key.public() {
+            return Err(ConsensusError::WrongKey { id: me });
+        }
+        if safety.high_qc.round() == 0 && safety.high_qc != QuorumCert::genesis(&chain) {
+            return Err(ConsensusError::ForeignSafetyState(
+                "its genesis certificate names another chain".into(),
+            ));
+        }
+        let round = safety.high_qc.round() + 1;
+        Ok(Consensus {
+            config,
+            chain,
+            validators,
+            me,
+            key,
+            safety,
+            round,
+            last_round_tc: None,
+            consecutive_timeouts: 0,
+            tree: BlockTree::new(committed),
+            votes: VoteCollector::default(),
+            timeouts: TimeoutCollector::default(),
+            proposals: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            fetching: BTreeSet::new(),
+            pending_commit: None,
+            verified: HashSet::new(),
+            announce_commit: false,
+            payload_asked: None,
+            out: Vec::new(),
+            #[cfg(feature = "unsafe-test-variants")]
+            unsafe_variant: crate::UnsafeVariant::default(),
+        })
+    }
+
+    /// Handles one event and returns what the driver must do, in order.
+    pub fn handle(&mut self, event: Event) -> Vec<Action> {
+        match event {
+            Event::Start => self.on_start(),
+            Event::Message { from, message } => self.on_message(from, message),
+            Event::LocalTimeout { round } => self.on_local_timeout(round),
+            Event::Payload {
+                round,
+                txs,
+                state_root,
+                now_ms,
+            } => self.on_payload(round, txs, state_root, now_ms),
+            Event::BlockFetched { block } => self.on_block_fetched(block),
+        }
+        std::mem::take(&mut self.out)
+    }
+
+    /// The current round.
+    pub fn round(&self) -> Round {
+        self.round
+    }
+
+    /// The last committed block.
+    pub fn committed(&self) -> &BlockInfo {
+        self.tree.root()
+    }
+
+    /// The safety state as last handed out for persistence (or as restored).
+    pub fn safety(&self) -> &SafetyData {
+        &self.safety
+    }
+
+    /// This validator's id.
+    pub fn id(&self) -> ValidatorId {
+        self.me
+    }
+
+    /// Number of uncommitted blocks held in memory.
+    pub fn uncommitted_blocks(&self) -> usize {
+        self.tree.len()
+    }
+
+    /// Breaks a safety rule on purpose, for the simulator's self-test.
+    #[cfg(feature = "unsafe-test-variants")]
+    pub fn set_unsafe_variant(&mut self, variant: crate::UnsafeVariant) {
+        self.unsafe_variant = variant;
+    }
+
+    /// On start or restart: resume in the round after the highest QC, or in the round
+    /// of the last timeout if that is later (it is re-broadcast when its timer fires).
+    fn on_start(&mut self) {
+        let resume = self
+            .safety
+            .last_timeout
+            .as_ref()
+            .map_or(0, |t| t.round)
+            .max(self.safety.high_qc.round() + 1);
+        self.enter_round(resume);
+    }
+
+    /// Enters `round`: forgets older bookkeeping, arms the timer and, if this
+    /// validator leads the round, asks for a payload.
+    pub(crate) fn enter_round(&mut self, round: Round) {
+        self.round = round;
+        let keep_from = round.saturating_sub(2);
+        self.votes.prune_below(keep_from);
+        self.timeouts.prune_below(keep_from);
+        self.proposals = self.proposals.split_off(&keep_from);
+        self.pending = self.pending.split_off(&round);
+        let horizon = round.saturating_sub(self.config.round_window);
+        let high = self.safety.high_qc.block_id();
+        self.tree.prune_below(horizon, &high);
+
+        let after_ms = self.round_timeout_ms();
+        self.out.push(Action::ScheduleTimeout { round, after_ms });
+        if self.validators.leader(round) == self.me {
+            self.ask_for_payload();
+        }
+        if let Some((from, proposal)) = self.pending.remove(&round) {
+            self.on_proposal(from, proposal);
+        }
+    }
+
+    /// The timer for the current round: backed off after failed rounds; with nothing
+    /// pending commit, long enough for an idle leader's heartbeat.
+    fn round_timeout_ms(&self) -> u64 {
+        let base = self.config.backoff_ms(self.consecutive_timeouts);
+        if self.consecutive_timeouts == 0 && !self.needs_progress() {
+            base.saturating_add(self.config.heartbeat_ms)
+        } else {
+            base
+        }
+    }
+
+    /// Whether the chain has work in flight: an uncommitted block with transactions on
+    /// the highest certified branch, or a just-made commit that peers learn of only
+    /// from the next proposal.
+    pub(crate) fn needs_progress(&self) -> bool {
+        self.announce_commit
+            || self
+                .tree
+                .has_uncommitted_txs(&self.safety.high_qc.block_id())
+    }
+
+    /// Verifies a certificate once: later calls with the same bytes skip the check.
+    pub(crate) fn verify_once(
+        &mut self,
+        cert: &impl Encode,
+        verify: impl FnOnce(&ChainId, &ValidatorSet) -> cairn_types::Result<()>,
+    ) -> bool {
+        let hash = Hash::digest(&cert.encode());
+        if self.verified.contains(&hash) {
+            return true;
+        }
+        if verify(&self.chain, &self.validators).is_err() {
+            return false;
+        }
+        if self.verified.len() >= VERIFIED_CACHE_LIMIT {
+            self.verified.clear();
+        }
+        self.verified.insert(hash);
+        true
+    }
+
+    /// Emits `action`.
+    pub(crate) fn emit(&mut self, action: Action) {
+        self.out.push(action);
+    }
+}

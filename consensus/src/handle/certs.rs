@@ -1,0 +1,83 @@
+//! Using certificates: raise the high QC, commit by the 2-chain rule, advance rounds.
+
+use cairn_types::{QuorumCert, TimeoutCert, ValidatorId};
+
+use crate::{Action, Consensus};
+
+impl Consensus {
+    /// A verified QC: raises the high QC, commits what it proves, and enters the next
+    /// round if it certifies the current one (or a later one).
+    pub(crate) fn process_qc(&mut self, qc: QuorumCert, from: ValidatorId) {
+        if qc.round() > self.safety.high_qc.round() {
+            self.safety.high_qc = qc.clone();
+        }
+        let committed_txs = self.try_commit(&qc, from);
+        if qc.round() >= self.round {
+            self.last_round_tc = None;
+            self.consecutive_timeouts = 0;
+            self.announce_commit = committed_txs;
+            self.enter_round(qc.round() + 1);
+        }
+    }
+
+    /// The 2-chain rule: a QC on a block whose parent is from the previous round
+    /// commits that parent and every uncommitted ancestor. Returns whether the newly
+    /// committed blocks carry transactions. If blocks are missing, fetches them and
+    /// keeps the QC to retry.
+    pub(crate) fn try_commit(&mut self, qc: &QuorumCert, from: ValidatorId) -> bool {
+        let Some((block_id, round)) = qc.data.commits() else {
+            return false;
+        };
+        if round <= self.tree.root().round {
+            return false;
+        }
+        match self.tree.commit(&block_id) {
+            Ok(blocks) if blocks.is_empty() => false,
+            Ok(blocks) => {
+                let had_txs = blocks.iter().any(|b| !b.txs.is_empty());
+                let root_round = self.tree.root().round;
+                if self
+                    .pending_commit
+                    .as_ref()
+                    .and_then(|p| p.data.commits())
+                    .is_some_and(|(_, r)| r <= root_round)
+                {
+                    self.pending_commit = None;
+                }
+                self.emit(Action::Commit {
+                    blocks,
+                    certificate: qc.clone(),
+                });
+                had_txs
+            }
+            Err(missing) => {
+                if self
+                    .pending_commit
+                    .as_ref()
+                    .is_none_or(|p| p.round() < qc.round())
+                {
+                    self.pending_commit = Some(qc.clone());
+                }
+                // A block we hold that cannot reach the root lies on a branch that
+                // conflicts with the committed chain: never fetch it again.
+                if self.tree.get(&missing).is_none() {
+                    self.fetch(missing, from);
+                }
+                false
+            }
+        }
+    }
+
+    /// A verified TC for the current round or a later one: enter the round after it,
+    /// with a longer timer.
+    pub(crate) fn process_tc(&mut self, tc: TimeoutCert) {
+        if tc.round < self.round {
+            return;
+        }
+        let next = tc.round + 1;
+        self.last_round_tc = Some(tc);
+        self.consecutive_timeouts = self.consecutive_timeouts.saturating_add(1);
+        self.announce_commit = false;
+        self.enter_round(next);
+    }
+}

@@ -1,0 +1,57 @@
+//! Fetching blocks this validator is missing, and using them when they arrive.
+
+use cairn_crypto::Hash;
+use cairn_types::{Block, ValidatorId};
+
+use crate::{Action, Consensus};
+
+/// Blocks asked for at once before the list is reset (and re-asked as needed).
+const MAX_FETCHING: usize = 1024;
+
+impl Consensus {
+    /// Asks `from` for block `id`, once while the request is outstanding.
+    pub(crate) fn fetch(&mut self, id: Hash, from: ValidatorId) {
+        if self.tree.contains(&id) || self.fetching.contains(&id) {
+            return;
+        }
+        if self.fetching.len() >= MAX_FETCHING {
+            self.fetching.clear();
+        }
+        self.fetching.insert(id);
+        let from = if from == self.me {
+            self.validators.leader(self.round)
+        } else {
+            from
+        };
+        self.emit(Action::FetchBlock { id, from });
+    }
+
+    /// A block that was asked for. Unsolicited or invalid blocks are dropped. A valid
+    /// one is kept, its parent fetched if missing, and whatever waited for it retried.
+    pub(crate) fn on_block_fetched(&mut self, block: Block) {
+        let id = block.id();
+        if !self.fetching.remove(&id) {
+            return;
+        }
+        let justify = block.header.justify.clone();
+        if block.check_well_formed(&self.chain).is_err()
+            || !self.verify_once(&justify, |c, v| justify.verify(c, v))
+        {
+            return;
+        }
+        let hint = block.header.proposer;
+        let parent = block.header.parent;
+        let parent_height = block.header.height.saturating_sub(1);
+        self.tree.insert(block);
+        if parent_height > self.tree.root().height && !self.tree.contains(&parent) {
+            self.fetch(parent, hint);
+        }
+        self.process_qc(justify, hint);
+        if let Some(qc) = self.pending_commit.take() {
+            self.try_commit(&qc, hint);
+        }
+        if let Some((from, proposal)) = self.pending.remove(&self.round) {
+            self.on_proposal(from, proposal);
+        }
+    }
+}

@@ -1,0 +1,176 @@
+//! Receiving a proposal: check it, learn from its certificates, and vote if safe.
+
+use cairn_crypto::Domain;
+use cairn_types::{Proposal, ValidatorId, Vote, VoteData, proposal_signing_bytes};
+
+use crate::{Action, Consensus, Evidence, Message};
+
+impl Consensus {
+    /// A proposal delivered by `from`.
+    pub(crate) fn on_proposal(&mut self, from: ValidatorId, proposal: Proposal) {
+        let round = proposal.block.header.round;
+        let block_id = proposal.block.id();
+        if round < self.round || proposal.block.header.proposer != self.validators.leader(round) {
+            return;
+        }
+        if let Some(first) = self.proposals.get(&round) {
+            if first.block.id() != block_id {
+                if self.proposal_signature_ok(&proposal) {
+                    let first = Box::new(first.clone());
+                    self.emit(Action::Evidence(Evidence::DoubleProposal(
+                        first,
+                        Box::new(proposal),
+                    )));
+                }
+                return;
+            }
+            if self.tree.contains(&block_id) {
+                // Seen and stored already; a restarted voter may still need its vote.
+                if round == self.round {
+                    self.resend_vote_for(&proposal);
+                }
+                return;
+            }
+        }
+        if !self.proposal_valid(&proposal) {
+            return;
+        }
+        let window_end = self.round.saturating_add(self.config.round_window);
+        if round <= window_end {
+            self.proposals.insert(round, proposal.clone());
+        }
+        self.pending.remove(&round);
+
+        // Its certificates may commit blocks and bring this validator to its round.
+        let header = &proposal.block.header;
+        self.process_qc(header.justify.clone(), from);
+        if let Some(tc) = &proposal.timeout_cert {
+            self.process_tc(tc.clone());
+        }
+        if round != self.round {
+            if round > self.round && round <= window_end {
+                self.pending.insert(round, (from, proposal));
+            }
+            return;
+        }
+        let parent = proposal.block.header.parent;
+        if !self.tree.contains(&parent) {
+            self.pending.insert(round, (from, proposal));
+            self.fetch(parent, from);
+            return;
+        }
+        self.tree.insert(proposal.block.clone());
+        self.try_vote(&proposal);
+    }
+
+    /// Form, proposer signature and certificates (each certificate verified once).
+    fn proposal_valid(&mut self, proposal: &Proposal) -> bool {
+        if proposal.block.check_well_formed(&self.chain).is_err()
+            || !self.proposal_signature_ok(proposal)
+        {
+            return false;
+        }
+        let justify = &proposal.block.header.justify;
+        if !self.verify_once(justify, |c, v| justify.verify(c, v)) {
+            return false;
+        }
+        match &proposal.timeout_cert {
+            Some(tc) => {
+                tc.round + 1 == proposal.block.header.round
+                    && self.verify_once(tc, |c, v| tc.verify(c, v))
+            }
+            None => true,
+        }
+    }
+
+    fn proposal_signature_ok(&self, proposal: &Proposal) -> bool {
+        let header = &proposal.block.header;
+        let Some(key) = self.validators.key(header.proposer) else {
+            return false;
+        };
+        let message = proposal_signing_bytes(&self.chain, header.round, &proposal.block.id());
+        key.verify(Domain::Proposal, &message, &proposal.signature)
+            .is_ok()
+    }
+
+    /// Votes for the current round's proposal if the safety rules allow it.
+    fn try_vote(&mut self, proposal: &Proposal) {
+        let header = &proposal.block.header;
+        if self
+            .tree
+            .info(&header.parent)
+            .is_some_and(|parent| header.timestamp_ms < parent.timestamp_ms)
+        {
+            return;
+        }
+        if !self.skip_voted_round_check() && self.resend_vote_for(proposal) {
+            return;
+        }
+        let mut check = self.safety.check_vote(
+            header.round,
+            header.justify.round(),
+            proposal.timeout_cert.as_ref(),
+        );
+        if self.skip_voted_round_check() {
+            check = self.safety.check_justified(
+                header.round,
+                header.justify.round(),
+                proposal.timeout_cert.as_ref(),
+            );
+        }
+        if check.is_err() {
+            return;
+        }
+        let data = VoteData {
+            block_id: proposal.block.id(),
+            round: header.round,
+            height: header.height,
+            parent_id: header.parent,
+            parent_round: header.justify.round(),
+        };
+        let vote = Vote::sign(&self.chain, data, self.me, &self.key);
+        self.safety.highest_voted_round = self.safety.highest_voted_round.max(header.round);
+        self.safety.last_vote = Some(vote.clone());
+        self.emit(Action::PersistSafety(self.safety.clone()));
+        self.send_vote(vote);
+    }
+
+    /// If this validator already voted in the proposal's round, re-sends that vote
+    /// when it is for this very block (never a new one) and returns true.
+    fn resend_vote_for(&mut self, proposal: &Proposal) -> bool {
+        let Some(vote) = &self.safety.last_vote else {
+            return false;
+        };
+        if vote.data.round != proposal.block.header.round {
+            return false;
+        }
+        if vote.data.block_id == proposal.block.id() {
+            let vote = vote.clone();
+            self.send_vote(vote);
+        }
+        true
+    }
+
+    /// Votes go to the next round's leader.
+    fn send_vote(&mut self, vote: Vote) {
+        let next_leader = self.validators.leader(vote.data.round + 1);
+        if next_leader == self.me {
+            self.on_vote(vote);
+        } else {
+            self.emit(Action::Send {
+                to: next_leader,
+                message: Message::Vote(vote),
+            });
+        }
+    }
+
+    #[cfg(feature = "unsafe-test-variants")]
+    fn skip_voted_round_check(&self) -> bool {
+        self.unsafe_variant.skip_voted_round_check
+    }
+
+    #[cfg(not(feature = "unsafe-test-variants"))]
+    fn skip_voted_round_check(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,92 @@
+//! Leading a round: ask for a payload, then build, sign and broadcast the block.
+
+use cairn_crypto::Hash;
+use cairn_types::{Block, BlockHeader, BoundedVec, Proposal, Round, Transaction};
+
+use crate::{Action, Consensus, Message};
+
+impl Consensus {
+    /// Asks the driver for transactions if this validator leads the current round,
+    /// has not proposed in it, and holds a certificate that justifies proposing.
+    pub(crate) fn ask_for_payload(&mut self) {
+        let round = self.round;
+        if self.payload_asked == Some(round)
+            || self.safety.check_propose(round).is_err()
+            || !self.can_justify(round)
+        {
+            return;
+        }
+        self.payload_asked = Some(round);
+        let wait = !self.needs_progress();
+        self.emit(Action::RequestPayload {
+            round,
+            parent: self.safety.high_qc.block_id(),
+            wait,
+        });
+    }
+
+    /// A block in `round` needs the high QC to be from the previous round, or a TC
+    /// for the previous round.
+    fn can_justify(&self, round: Round) -> bool {
+        self.safety.high_qc.round() + 1 == round
+            || self
+                .last_round_tc
+                .as_ref()
+                .is_some_and(|tc| tc.round + 1 == round)
+    }
+
+    /// The driver's payload: propose it, if this validator still leads the round.
+    pub(crate) fn on_payload(
+        &mut self,
+        round: Round,
+        mut txs: Vec<Transaction>,
+        state_root: Hash,
+        now_ms: u64,
+    ) {
+        if round != self.round
+            || self.payload_asked != Some(round)
+            || self.validators.leader(round) != self.me
+            || self.safety.check_propose(round).is_err()
+            || !self.can_justify(round)
+        {
+            return;
+        }
+        txs.truncate(
+            self.config
+                .max_block_txs
+                .min(cairn_types::limits::MAX_BLOCK_TXS),
+        );
+        let justify = self.safety.high_qc.clone();
+        let timeout_cert = if justify.round() + 1 == round {
+            None
+        } else {
+            self.last_round_tc.clone()
+        };
+        let parent_time = self
+            .tree
+            .info(&justify.block_id())
+            .map_or(0, |p| p.timestamp_ms);
+        let header = BlockHeader {
+            chain_id: self.chain,
+            height: justify.data.height + 1,
+            round,
+            parent: justify.block_id(),
+            payload_root: Block::payload_root_of(&txs),
+            state_root,
+            proposer: self.me,
+            timestamp_ms: now_ms.max(parent_time),
+            justify,
+        };
+        let Ok(txs) = BoundedVec::new(txs) else {
+            return;
+        };
+        let proposal = Proposal::sign(Block { header, txs }, timeout_cert, &self.key);
+        self.safety.highest_proposed_round = round;
+        self.emit(Action::PersistSafety(self.safety.clone()));
+        self.emit(Action::Broadcast {
+            message: Message::Proposal(proposal.clone()),
+        });
+        let me = self.me;
+        self.on_proposal(me, proposal);
+    }
+}

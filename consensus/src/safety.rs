@@ -1,0 +1,261 @@
+//! The safety rules: what a validator must remember, and when it may sign.
+//!
+//! Everything here is checked *before* signing, and the state it updates is handed to
+//! the driver to persist (synced) *before* the signed message leaves the node. After a
+//! restart the validator resumes from the persisted [`SafetyData`], so it never signs
+//! two different votes, timeouts or proposals for one round, even across `kill -9`.
+
+use cairn_types::{ChainId, QuorumCert, Round, Timeout, TimeoutCert, Vote};
+use parity_scale_codec::{Decode, Encode};
+
+/// What a validator persists so that it never equivocates.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SafetyData {
+    /// Highest round in which this validator voted or timed out. It never votes in a
+    /// round at or below this one (except to re-send `last_vote`).
+    pub highest_voted_round: Round,
+    /// Highest round in which this validator proposed; it never proposes again in a
+    /// round at or below it.
+    pub highest_proposed_round: Round,
+    /// The highest quorum certificate seen. Timeouts carry it, and proposals extend it.
+    pub high_qc: QuorumCert,
+    /// The last vote signed, re-sent unchanged if the same proposal is seen again.
+    pub last_vote: Option<Vote>,
+    /// The last timeout signed, re-broadcast unchanged while its round lasts.
+    pub last_timeout: Option<Timeout>,
+}
+
+impl SafetyData {
+    /// The state of a validator that has signed nothing on chain `chain`.
+    pub fn genesis(chain: &ChainId) -> SafetyData {
+        SafetyData {
+            highest_voted_round: 0,
+            highest_proposed_round: 0,
+            high_qc: QuorumCert::genesis(chain),
+            last_vote: None,
+            last_timeout: None,
+        }
+    }
+}
+
+/// Why the safety rules refuse to sign. Each variant carries the values compared.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SafetyError {
+    /// Already voted or timed out in this round or a later one.
+    #[error("round {round} is not above the highest voted round {highest_voted_round}")]
+    AlreadyVoted {
+        /// The round asked for.
+        round: Round,
+        /// The highest round voted or timed out in.
+        highest_voted_round: Round,
+    },
+    /// The block's round does not follow its QC, and no timeout certificate for the
+    /// previous round justifies the gap.
+    #[error("round {round} neither follows QC round {qc_round} nor a timeout certificate for round {}", round.saturating_sub(1))]
+    NotJustified {
+        /// The block's round.
+        round: Round,
+        /// Its QC's round.
+        qc_round: Round,
+    },
+    /// After a timeout certificate, the block's QC must be at least as high as every
+    /// QC the timed-out validators reported, or it could fork away from a locked block.
+    #[error(
+        "QC round {qc_round} is below the highest QC round {tc_high_qc_round} in the timeout certificate"
+    )]
+    QcBelowTimeoutCert {
+        /// The block's QC round.
+        qc_round: Round,
+        /// The highest QC round reported in the timeout certificate.
+        tc_high_qc_round: Round,
+    },
+    /// Timing out in a round below one already voted in.
+    #[error("cannot time out in round {round}: already voted in round {highest_voted_round}")]
+    TimeoutBelowVoted {
+        /// The round asked for.
+        round: Round,
+        /// The highest round voted or timed out in.
+        highest_voted_round: Round,
+    },
+    /// Already proposed in this round or a later one.
+    #[error("round {round} is not above the highest proposed round {highest_proposed_round}")]
+    AlreadyProposed {
+        /// The round asked for.
+        round: Round,
+        /// The highest round proposed in.
+        highest_proposed_round: Round,
+    },
+}
+
+/// Rule switches for the simulator's self-test: each breaks one safety rule so the
+/// simulator can show it catches the resulting violation. Never used by the node.
+#[cfg(feature = "unsafe-test-variants")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UnsafeVariant {
+    /// Skip the `round > highest_voted_round` check when voting.
+    pub skip_voted_round_check: bool,
+}
+
+impl SafetyData {
+    /// May this validator vote for a block of round `round` whose QC has round
+    /// `qc_round`, entered after timeout certificate `tc` (if any)? The rules:
+    ///
+    /// 1. `round > highest_voted_round` — one vote per round, never a vote in a round
+    ///    already timed out in;
+    /// 2. `round == qc_round + 1` — the block directly extends a certified parent; or
+    /// 3. `round == tc.round + 1` and `qc_round >= max high QC round in tc` — after a
+    ///    failed round, the block extends a QC at least as high as any that a quorum
+    ///    might have locked on.
+    pub fn check_vote(
+        &self,
+        round: Round,
+        qc_round: Round,
+        tc: Option<&TimeoutCert>,
+    ) -> Result<(), SafetyError> {
+        if round <= self.highest_voted_round {
+            return Err(SafetyError::AlreadyVoted {
+                round,
+                highest_voted_round: self.highest_voted_round,
+            });
+        }
+        self.check_justified(round, qc_round, tc)
+    }
+
+    /// Rules 2 and 3 of [`Self::check_vote`].
+    pub(crate) fn check_justified(
+        &self,
+        round: Round,
+        qc_round: Round,
+        tc: Option<&TimeoutCert>,
+    ) -> Result<(), SafetyError> {
+        if round == qc_round + 1 {
+            return Ok(());
+        }
+        match tc {
+            Some(tc) if tc.round + 1 == round => {
+                let tc_high_qc_round = tc.max_high_qc_round();
+                if qc_round >= tc_high_qc_round {
+                    Ok(())
+                } else {
+                    Err(SafetyError::QcBelowTimeoutCert {
+                        qc_round,
+                        tc_high_qc_round,
+                    })
+                }
+            }
+            _ => Err(SafetyError::NotJustified { round, qc_round }),
+        }
+    }
+
+    /// May this validator time out in `round`? It carries its own highest QC, so the
+    /// QC condition holds by construction; the rule left is `round >=
+    /// highest_voted_round` (a validator may time out in the round it voted in, but
+    /// never go back to an earlier round).
+    pub fn check_timeout(&self, round: Round) -> Result<(), SafetyError> {
+        if round < self.highest_voted_round {
+            return Err(SafetyError::TimeoutBelowVoted {
+                round,
+                highest_voted_round: self.highest_voted_round,
+            });
+        }
+        Ok(())
+    }
+
+    /// May this validator propose in `round`? Only once per round, ever.
+    pub fn check_propose(&self, round: Round) -> Result<(), SafetyError> {
+        if round <= self.highest_proposed_round {
+            return Err(SafetyError::AlreadyProposed {
+                round,
+                highest_proposed_round: self.highest_proposed_round,
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cairn_crypto::{Hash, SecretKey, Signature};
+    use cairn_types::{BoundedVec, TimeoutEntry, ValidatorId};
+
+    fn state(voted: Round) -> SafetyData {
+        SafetyData {
+            highest_voted_round: voted,
+            ..SafetyData::genesis(&ChainId(Hash::ZERO))
+        }
+    }
+
+    fn tc(round: Round, high_qc_rounds: &[Round]) -> TimeoutCert {
+        let _ = SecretKey::from_seed(&[0; 32]);
+        TimeoutCert {
+            round,
+            entries: BoundedVec::new(
+                high_qc_rounds
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &r)| TimeoutEntry {
+                        signer: ValidatorId(i as u16),
+                        high_qc_round: r,
+                        signature: Signature([0; 64]),
+                    })
+                    .collect(),
+            )
+            .unwrap(),
+        }
+    }
+
+    #[test]
+    fn votes_once_per_round() {
+        assert!(state(4).check_vote(5, 4, None).is_ok());
+        assert_eq!(
+            state(5).check_vote(5, 4, None),
+            Err(SafetyError::AlreadyVoted {
+                round: 5,
+                highest_voted_round: 5
+            })
+        );
+        assert!(state(6).check_vote(5, 4, None).is_err());
+    }
+
+    #[test]
+    fn a_gap_needs_a_timeout_cert_for_the_previous_round() {
+        assert_eq!(
+            state(0).check_vote(7, 4, None),
+            Err(SafetyError::NotJustified {
+                round: 7,
+                qc_round: 4
+            })
+        );
+        assert!(state(0).check_vote(7, 4, Some(&tc(6, &[4, 3, 2]))).is_ok());
+        // A TC for the wrong round does not help.
+        assert!(state(0).check_vote(7, 4, Some(&tc(5, &[4, 3, 2]))).is_err());
+    }
+
+    #[test]
+    fn after_a_timeout_cert_the_qc_must_be_as_high_as_any_reported() {
+        assert_eq!(
+            state(0).check_vote(7, 4, Some(&tc(6, &[4, 5, 2]))),
+            Err(SafetyError::QcBelowTimeoutCert {
+                qc_round: 4,
+                tc_high_qc_round: 5
+            })
+        );
+    }
+
+    #[test]
+    fn timeouts_never_go_back() {
+        assert!(state(5).check_timeout(5).is_ok());
+        assert!(state(5).check_timeout(6).is_ok());
+        assert!(state(5).check_timeout(4).is_err());
+    }
+
+    #[test]
+    fn proposes_once_per_round() {
+        let mut s = state(0);
+        assert!(s.check_propose(3).is_ok());
+        s.highest_proposed_round = 3;
+        assert!(s.check_propose(3).is_err());
+        assert!(s.check_propose(4).is_ok());
+    }
+}

@@ -1,0 +1,301 @@
+//! Hand-driven unit tests of the state machine: a tiny lock-step network of real
+//! validators, with no simulator. The simulator (`sim`) does the adversarial work.
+
+use std::collections::VecDeque;
+
+use cairn_crypto::{Hash, SecretKey, Signature};
+use cairn_types::{BoundedBytes, ChainId, Op, Transaction, TxPayload, ValidatorId, ValidatorSet};
+
+use crate::*;
+
+struct Net {
+    nodes: Vec<Consensus>,
+    queue: VecDeque<(ValidatorId, Event)>,
+    committed: Vec<Vec<Hash>>,
+    persisted: Vec<usize>,
+    evidence: Vec<Evidence>,
+    timers: Vec<Option<u64>>,
+    txs_per_block: usize,
+    nonce: u64,
+}
+
+fn chain() -> ChainId {
+    ChainId(Hash::digest(b"unit"))
+}
+
+fn keys(n: u8) -> Vec<SecretKey> {
+    (0..n).map(|i| SecretKey::from_seed(&[i + 1; 32])).collect()
+}
+
+fn tx(nonce: u64) -> Transaction {
+    Transaction {
+        payload: TxPayload {
+            chain_id: chain(),
+            sender: SecretKey::from_seed(&[99; 32]).public(),
+            nonce,
+            op: Op::Delete {
+                key: BoundedBytes::new(b"k".to_vec()).unwrap(),
+            },
+        },
+        signature: Signature([0; 64]),
+    }
+}
+
+impl Net {
+    fn new(n: u8) -> Net {
+        let keys = keys(n);
+        let set = ValidatorSet::new(keys.iter().map(SecretKey::public).collect()).unwrap();
+        let nodes = keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, key)| {
+                Consensus::new(Setup {
+                    config: Config::default(),
+                    chain: chain(),
+                    validators: set.clone(),
+                    me: ValidatorId(i as u16),
+                    key,
+                    safety: SafetyData::genesis(&chain()),
+                    committed: BlockInfo::genesis(&chain()),
+                })
+                .unwrap()
+            })
+            .collect();
+        Net {
+            nodes,
+            queue: VecDeque::new(),
+            committed: vec![Vec::new(); n as usize],
+            persisted: vec![0; n as usize],
+            evidence: Vec::new(),
+            timers: vec![None; n as usize],
+            txs_per_block: 1,
+            nonce: 0,
+        }
+    }
+
+    fn start(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.queue.push_back((ValidatorId(i as u16), Event::Start));
+        }
+    }
+
+    /// Delivers everything until the network is quiet or `limit` events were handled.
+    fn run(&mut self, limit: usize) {
+        for _ in 0..limit {
+            let Some((to, event)) = self.queue.pop_front() else {
+                return;
+            };
+            let actions = self.nodes[to.0 as usize].handle(event);
+            self.perform(to, actions);
+        }
+    }
+
+    fn perform(&mut self, me: ValidatorId, actions: Vec<Action>) {
+        let mut persisted_before_send = true;
+        for action in actions {
+            match action {
+                Action::PersistSafety(_) => {
+                    self.persisted[me.0 as usize] += 1;
+                    persisted_before_send = true;
+                }
+                Action::Send { to, message } => {
+                    assert!(persisted_before_send);
+                    self.queue.push_back((to, Event::message(me, message)));
+                }
+                Action::Broadcast { message } => {
+                    for i in 0..self.nodes.len() as u16 {
+                        if i != me.0 {
+                            self.queue
+                                .push_back((ValidatorId(i), Event::message(me, message.clone())));
+                        }
+                    }
+                }
+                Action::ScheduleTimeout { round, .. } => self.timers[me.0 as usize] = Some(round),
+                Action::RequestPayload { round, .. } => {
+                    let txs = (0..self.txs_per_block)
+                        .map(|_| {
+                            self.nonce += 1;
+                            tx(self.nonce)
+                        })
+                        .collect();
+                    self.queue.push_back((
+                        me,
+                        Event::Payload {
+                            round,
+                            txs,
+                            state_root: Hash::ZERO,
+                            now_ms: round * 10,
+                        },
+                    ));
+                }
+                Action::Commit {
+                    blocks,
+                    certificate,
+                } => {
+                    let last = blocks.last().unwrap().id();
+                    assert_eq!(certificate.data.parent_id, last);
+                    let mine = &mut self.committed[me.0 as usize];
+                    for b in blocks {
+                        assert_eq!(
+                            b.header.height as usize,
+                            mine.len() + 1,
+                            "commits are contiguous"
+                        );
+                        mine.push(b.id());
+                    }
+                }
+                Action::FetchBlock { id, from } => {
+                    let block = self.nodes.iter().find_map(|n| n.tree.get(&id).cloned());
+                    if let Some(block) = block {
+                        self.queue.push_back((me, Event::BlockFetched { block }));
+                    }
+                    let _ = from;
+                }
+                Action::Evidence(e) => self.evidence.push(e),
+            }
+        }
+    }
+
+    fn fire_timers(&mut self) {
+        for i in 0..self.nodes.len() {
+            if let Some(round) = self.timers[i].take() {
+                self.queue
+                    .push_back((ValidatorId(i as u16), Event::LocalTimeout { round }));
+            }
+        }
+    }
+
+    fn assert_consistent(&self) {
+        let longest = self.committed.iter().max_by_key(|c| c.len()).unwrap();
+        for chain in &self.committed {
+            assert_eq!(
+                &longest[..chain.len()],
+                &chain[..],
+                "committed chains diverge"
+            );
+        }
+    }
+}
+
+#[test]
+fn n4_happy_path_commits_every_round() {
+    let mut net = Net::new(4);
+    net.start();
+    net.run(5_000);
+    net.assert_consistent();
+    let min = net.committed.iter().map(Vec::len).min().unwrap();
+    assert!(
+        min >= 50,
+        "every validator commits: {:?}",
+        net.committed.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    assert!(net.evidence.is_empty());
+    // Every vote and timeout was preceded by a persist.
+    assert!(net.persisted.iter().all(|&p| p > 0));
+}
+
+#[test]
+fn n4_silent_leader_is_skipped_by_timeout() {
+    let mut net = Net::new(4);
+    net.start();
+    // Validator 2 drops everything it receives: rounds it leads time out.
+    for _round in 0..40 {
+        for _ in 0..500 {
+            let Some((to, event)) = net.queue.pop_front() else {
+                break;
+            };
+            if to.0 == 2 {
+                continue;
+            }
+            let actions = net.nodes[to.0 as usize].handle(event);
+            net.perform(to, actions);
+        }
+        net.timers[2] = None;
+        net.fire_timers();
+    }
+    net.assert_consistent();
+    let alive: Vec<usize> = [0, 1, 3].iter().map(|&i| net.committed[i].len()).collect();
+    assert!(alive.iter().all(|&c| c >= 10), "{alive:?}");
+}
+
+#[test]
+fn idle_leader_waits_for_transactions() {
+    let mut net = Net::new(4);
+    net.txs_per_block = 0;
+    net.start();
+    let mut waits = Vec::new();
+    for _ in 0..200 {
+        let Some((to, event)) = net.queue.pop_front() else {
+            break;
+        };
+        let actions = net.nodes[to.0 as usize].handle(event);
+        for a in &actions {
+            if let Action::RequestPayload { wait, .. } = a {
+                waits.push(*wait);
+            }
+        }
+        net.perform(to, actions);
+    }
+    assert!(
+        waits.iter().all(|&w| w),
+        "nothing pending, so the leader may wait: {waits:?}"
+    );
+}
+
+#[test]
+fn restarted_validator_resends_its_stored_vote_and_no_other() {
+    let mut net = Net::new(4);
+    net.start();
+    net.run(200);
+    let node = &net.nodes[1];
+    let safety = node.safety().clone();
+    let vote = safety.last_vote.clone().expect("voted");
+    // Restart validator 1 from its persisted state.
+    let mut restarted = Consensus::new(Setup {
+        config: Config::default(),
+        chain: chain(),
+        validators: net.nodes[0].validators.clone(),
+        me: ValidatorId(1),
+        key: SecretKey::from_seed(&[2; 32]),
+        safety,
+        committed: *net.nodes[1].committed(),
+    })
+    .unwrap();
+    // Show it the proposal it voted for again: it re-sends the same vote.
+    let proposal = net
+        .nodes
+        .iter()
+        .find_map(|n| n.proposals.get(&vote.data.round).cloned())
+        .expect("proposal kept");
+    restarted.handle(Event::Start);
+    let actions = restarted.handle(Event::proposal(ValidatorId(0), proposal.clone()));
+    let votes: Vec<_> = actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send {
+                message: Message::Vote(v),
+                ..
+            } => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        votes.iter().all(|v| *v == vote),
+        "only the stored vote is sent"
+    );
+    // A different block for the same round gets no vote.
+    let mut other = proposal.block.clone();
+    other.header.timestamp_ms += 1;
+    let leader = restarted.validators.leader(vote.data.round).0;
+    let forged =
+        cairn_types::Proposal::sign(other, None, &SecretKey::from_seed(&[leader as u8 + 1; 32]));
+    let mut fresh = restarted;
+    let actions = fresh.handle(Event::proposal(ValidatorId(0), forged));
+    assert!(!actions.iter().any(|a| matches!(
+        a,
+        Action::Send {
+            message: Message::Vote(_),
+            ..
+        }
+    )));
+}

@@ -15,6 +15,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+mod account;
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
 mod block;
@@ -27,6 +28,7 @@ mod receipt;
 mod transaction;
 mod validators;
 
+pub use account::AccountState;
 pub use block::{Block, BlockHeader, Payload, Proposal, proposal_signing_bytes};
 pub use cert::{
     QuorumCert, SignerEntry, Timeout, TimeoutCert, TimeoutEntry, Vote, VoteData,

@@ -34,7 +34,8 @@ impl VoteCollector {
     pub(crate) fn add(&mut self, vote: Vote, quorum: usize) -> Collected<QuorumCert> {
         let round = self.rounds.entry(vote.data.round).or_default();
         if let Some(first) = round.by_voter.get(&vote.voter) {
-            return if *first == vote {
+            // Compare what was signed, not the bytes carried around it.
+            return if first.data == vote.data {
                 Collected::Nothing
             } else {
                 Collected::Equivocation(Evidence::DoubleVote(
@@ -90,7 +91,9 @@ impl TimeoutCollector {
         let round_no = timeout.round;
         let round = self.rounds.entry(round_no).or_default();
         if let Some(first) = round.by_signer.get(&timeout.signer) {
-            return if *first == timeout {
+            // A timeout signs (round, high QC round) only: a relayer may swap the QC it
+            // carries for another of the same round, which is not equivocation.
+            return if first.high_qc.round() == timeout.high_qc.round() {
                 Collected::Nothing
             } else {
                 Collected::Equivocation(Evidence::DoubleTimeout(

@@ -171,14 +171,13 @@ impl Consensus {
         self.unsafe_variant = variant;
     }
 
-    /// On start or restart: resume in the round after the highest QC, or in the round
-    /// of the last timeout if that is later (it is re-broadcast when its timer fires).
+    /// On start or restart: resume in the round after the highest QC, or in the
+    /// highest round already voted or timed out in if that is later (a stored timeout
+    /// for it is re-broadcast when its timer fires).
     fn on_start(&mut self) {
         let resume = self
             .safety
-            .last_timeout
-            .as_ref()
-            .map_or(0, |t| t.round)
+            .highest_voted_round
             .max(self.safety.high_qc.round() + 1);
         self.enter_round(resume);
     }
@@ -196,7 +195,7 @@ impl Consensus {
         let high = self.safety.high_qc.block_id();
         self.tree.prune_below(horizon, &high);
 
-        let after_ms = self.round_timeout_ms();
+        let after_ms = self.round_timeout_ms(false);
         self.out.push(Action::ScheduleTimeout { round, after_ms });
         if self.validators.leader(round) == self.me {
             self.ask_for_payload();
@@ -207,10 +206,10 @@ impl Consensus {
     }
 
     /// The timer for the current round: backed off after failed rounds; with nothing
-    /// pending commit, long enough for an idle leader's heartbeat.
-    fn round_timeout_ms(&self) -> u64 {
+    /// pending commit (and `busy` false), long enough for an idle leader's heartbeat.
+    pub(crate) fn round_timeout_ms(&self, busy: bool) -> u64 {
         let base = self.config.backoff_ms(self.consecutive_timeouts);
-        if self.consecutive_timeouts == 0 && !self.needs_progress() {
+        if !busy && !self.needs_progress() {
             base.saturating_add(self.config.heartbeat_ms)
         } else {
             base
@@ -218,10 +217,12 @@ impl Consensus {
     }
 
     /// Whether the chain has work in flight: an uncommitted block with transactions on
-    /// the highest certified branch, or a just-made commit that peers learn of only
-    /// from the next proposal.
+    /// the highest certified branch, a just-made commit that peers learn of only from
+    /// the next proposal, or a failed previous round (then the leader must not idle:
+    /// the backed-off timers no longer include the heartbeat).
     pub(crate) fn needs_progress(&self) -> bool {
         self.announce_commit
+            || self.last_round_tc.is_some()
             || self
                 .tree
                 .has_uncommitted_txs(&self.safety.high_qc.block_id())

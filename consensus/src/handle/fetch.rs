@@ -19,11 +19,26 @@ impl Consensus {
         }
         self.fetching.insert(id);
         let from = if from == self.me {
-            self.validators.leader(self.round)
+            self.fetch_hint()
         } else {
             from
         };
         self.emit(Action::FetchBlock { id, from });
+    }
+
+    /// Someone other than this validator who should hold the blocks it is missing:
+    /// a signer of its high QC (who voted, so had the block), else the next validator.
+    fn fetch_hint(&self) -> ValidatorId {
+        self.safety
+            .high_qc
+            .signatures
+            .iter()
+            .map(|(id, _)| *id)
+            .find(|id| *id != self.me)
+            .unwrap_or_else(|| {
+                let n = self.validators.len() as u64;
+                ValidatorId(((u64::from(self.me.0) + 1) % n) as u16)
+            })
     }
 
     /// A block that was asked for. Unsolicited or invalid blocks are dropped. A valid

@@ -10,7 +10,23 @@ impl Consensus {
     pub(crate) fn on_proposal(&mut self, from: ValidatorId, proposal: Proposal) {
         let round = proposal.block.header.round;
         let block_id = proposal.block.id();
-        if round < self.round || proposal.block.header.proposer != self.validators.leader(round) {
+        if proposal.block.header.proposer != self.validators.leader(round) {
+            return;
+        }
+        if round < self.round {
+            self.keep_late_block(proposal);
+            return;
+        }
+        let window_end = self.round.saturating_add(self.config.round_window);
+        if round > window_end {
+            // Too far ahead to keep: use only its QC, which may let a lagging validator
+            // catch up (forging one takes a quorum), and drop the rest unverified.
+            let qc = proposal.block.header.justify;
+            if qc.round() > self.safety.high_qc.round()
+                && self.verify_once(&qc, |c, v| qc.verify(c, v))
+            {
+                self.process_qc(qc, from);
+            }
             return;
         }
         if let Some(first) = self.proposals.get(&round) {
@@ -35,10 +51,7 @@ impl Consensus {
         if !self.proposal_valid(&proposal) {
             return;
         }
-        let window_end = self.round.saturating_add(self.config.round_window);
-        if round <= window_end {
-            self.proposals.insert(round, proposal.clone());
-        }
+        self.proposals.insert(round, proposal.clone());
         self.pending.remove(&round);
 
         // Its certificates may commit blocks and bring this validator to its round.
@@ -61,6 +74,22 @@ impl Consensus {
         }
         self.tree.insert(proposal.block.clone());
         self.try_vote(&proposal);
+    }
+
+    /// A proposal for a round already left may still carry a block this validator
+    /// needs: the one its high QC certifies, or one it is fetching. Its id is vouched
+    /// for by that QC (or by the block that named it as parent), so keep it.
+    fn keep_late_block(&mut self, proposal: Proposal) {
+        let id = proposal.block.id();
+        if self.tree.contains(&id) {
+            return;
+        }
+        if id == self.safety.high_qc.block_id() {
+            self.fetching.insert(id);
+        }
+        if self.fetching.contains(&id) {
+            self.on_block_fetched(proposal.block);
+        }
     }
 
     /// Form, proposer signature and certificates (each certificate verified once).
@@ -133,6 +162,13 @@ impl Consensus {
         self.safety.last_vote = Some(vote.clone());
         self.emit(Action::PersistSafety(self.safety.clone()));
         self.send_vote(vote);
+        // The leader is alive; what remains of the round is the next leader's work,
+        // which may include its own wait for transactions: restart the timer.
+        if self.round == header.round {
+            let after_ms = self.round_timeout_ms(!proposal.block.txs.is_empty());
+            let round = self.round;
+            self.emit(Action::ScheduleTimeout { round, after_ms });
+        }
     }
 
     /// If this validator already voted in the proposal's round, re-sends that vote
@@ -155,7 +191,7 @@ impl Consensus {
     fn send_vote(&mut self, vote: Vote) {
         let next_leader = self.validators.leader(vote.data.round + 1);
         if next_leader == self.me {
-            self.on_vote(vote);
+            self.on_own_vote(vote);
         } else {
             self.emit(Action::Send {
                 to: next_leader,

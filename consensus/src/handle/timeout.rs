@@ -58,6 +58,7 @@ impl Consensus {
     pub(crate) fn on_timeout(&mut self, from: ValidatorId, timeout: Timeout) {
         let round = timeout.round;
         if round < self.round {
+            self.help_lagging(from, round);
             return;
         }
         let high_qc = timeout.high_qc.clone();
@@ -77,8 +78,37 @@ impl Consensus {
         self.collect_timeout(timeout);
         // f + 1 timeouts mean at least one honest validator gave up on this round:
         // join them, so a TC forms even if this validator's timer is behind.
-        if round == self.round && self.timeouts.count(round) > self.validators.max_faulty() {
+        let already = self
+            .safety
+            .last_timeout
+            .as_ref()
+            .is_some_and(|t| t.round == round);
+        if round == self.round
+            && !already
+            && self.timeouts.count(round) > self.validators.max_faulty()
+        {
             self.time_out(round);
+        }
+    }
+
+    /// A validator still timing out in a round this one has left: send it the
+    /// certificates that end that round, so it catches up instead of waiting for a
+    /// proposal that may never reach it. At most two messages per stale timeout.
+    fn help_lagging(&mut self, to: ValidatorId, their_round: Round) {
+        if to == self.me {
+            return;
+        }
+        if self.safety.high_qc.round() >= their_round {
+            let message = Message::QuorumCert(self.safety.high_qc.clone());
+            self.emit(Action::Send { to, message });
+        }
+        if let Some(tc) = self
+            .last_round_tc
+            .as_ref()
+            .filter(|tc| tc.round >= their_round)
+        {
+            let message = Message::TimeoutCert(tc.clone());
+            self.emit(Action::Send { to, message });
         }
     }
 

@@ -6,18 +6,31 @@ use crate::collect::Collected;
 use crate::{Action, Consensus};
 
 impl Consensus {
-    /// A vote. Only the leader of the round after the vote's round collects it.
+    /// A vote from the network: always verified, whoever it claims to be from (a
+    /// forged vote may name this very validator).
     pub(crate) fn on_vote(&mut self, vote: Vote) {
+        if self.vote_is_collectable(&vote) && vote.verify(&self.chain, &self.validators).is_ok() {
+            self.collect_vote(vote);
+        }
+    }
+
+    /// This validator's own vote, signed a moment ago: no need to check it.
+    pub(crate) fn on_own_vote(&mut self, vote: Vote) {
+        if self.vote_is_collectable(&vote) {
+            self.collect_vote(vote);
+        }
+    }
+
+    /// Only the leader of the round after the vote's round collects it, and only for
+    /// rounds near the current one.
+    fn vote_is_collectable(&self, vote: &Vote) -> bool {
         let round = vote.data.round;
-        if self.validators.leader(round + 1) != self.me
-            || round + 1 < self.round
-            || round > self.round.saturating_add(self.config.round_window)
-        {
-            return;
-        }
-        if vote.voter != self.me && vote.verify(&self.chain, &self.validators).is_err() {
-            return;
-        }
+        self.validators.leader(round + 1) == self.me
+            && round + 1 >= self.round
+            && round <= self.round.saturating_add(self.config.round_window)
+    }
+
+    fn collect_vote(&mut self, vote: Vote) {
         match self.votes.add(vote, self.validators.quorum()) {
             Collected::Nothing => {}
             Collected::Equivocation(evidence) => self.emit(Action::Evidence(evidence)),

@@ -1,0 +1,294 @@
+//! The simulated driver: feeds events to a state machine and performs its actions in
+//! order — persisting, sending through the network model, arming the one timer,
+//! answering payload requests from the mempool, committing, fetching blocks and
+//! recording evidence — checking the invariants as it goes.
+
+use std::rc::Rc;
+
+use cairn_types::{Block, QuorumCert, ValidatorId};
+
+use super::byzantine::Out;
+use super::craft::Ctx;
+use super::fetch::FETCH_RETRY_MS;
+use super::node::Role;
+use super::world::{Ev, World};
+use crate::{Action, BlockInfo, Event, Message};
+
+impl World {
+    /// Hands `event` to instance `i`'s state machine and performs what it asks.
+    pub(crate) fn feed(&mut self, i: usize, event: Event) {
+        let node = &mut self.nodes[i];
+        let Some(core) = node.core.as_mut() else {
+            return;
+        };
+        let actions = core.handle(event);
+        let outs = match &mut node.role {
+            Role::Byzantine(b) => {
+                let ctx = Ctx {
+                    chain: &self.chain,
+                    validators: &self.validators,
+                    me: node.id,
+                    key: &node.key,
+                    round: core.round(),
+                    high_qc: &core.safety().high_qc,
+                    window: self.config.round_window,
+                };
+                b.transform(&ctx, actions)
+            }
+            _ => actions.into_iter().map(Out::Act).collect(),
+        };
+        self.perform(i, outs);
+    }
+
+    /// A message arrives at instance `to`.
+    pub(crate) fn deliver(&mut self, to: usize, inc: u32, from: ValidatorId, message: Rc<Message>) {
+        if !self.nodes[to].accepts(inc) {
+            self.stats.lost_to_crash += 1;
+            return;
+        }
+        self.mix(((to as u64) << 32) ^ message.round() ^ u64::from(from.0) << 48);
+        self.log(|| format!("#{to} <- {from} {} r{}", message.kind(), message.round()));
+        if let Message::Proposal(p) = &*message {
+            self.nodes[to].known.insert(p.block.id());
+        }
+        let node = &mut self.nodes[to];
+        if let (Role::Byzantine(b), Some(core)) = (&mut node.role, &node.core) {
+            let ctx = Ctx {
+                chain: &self.chain,
+                validators: &self.validators,
+                me: node.id,
+                key: &node.key,
+                round: core.round(),
+                high_qc: &core.safety().high_qc,
+                window: self.config.round_window,
+            };
+            let outs = b.observe(&ctx, &message);
+            self.perform(to, outs);
+        }
+        let message = Rc::try_unwrap(message).unwrap_or_else(|shared| (*shared).clone());
+        self.feed(to, Event::Message { from, message });
+    }
+
+    /// Performs instance `i`'s actions, in order.
+    fn perform(&mut self, i: usize, outs: Vec<Out>) {
+        let now = self.now;
+        let me = self.nodes[i].id;
+        let honest = self.nodes[i].is_honest();
+        for out in outs {
+            let action = match out {
+                Out::Act(action) => action,
+                Out::Later {
+                    to,
+                    message,
+                    after_ms,
+                } => {
+                    self.queue.push(
+                        now + after_ms,
+                        Ev::SendLater {
+                            from: i,
+                            to,
+                            message,
+                        },
+                    );
+                    continue;
+                }
+            };
+            match action {
+                Action::PersistSafety(safety) => {
+                    self.log(|| {
+                        let timeout = safety.last_timeout.as_ref().map(|t| t.round);
+                        let hvr = safety.highest_voted_round;
+                        format!(
+                            "#{i} persist voted r{hvr} high QC r{} timeout {timeout:?}",
+                            safety.high_qc.round()
+                        )
+                    });
+                    if honest {
+                        self.checker
+                            .on_persist(me, &self.nodes[i].safety, &safety, now);
+                    }
+                    self.nodes[i].safety = safety;
+                }
+                Action::Send { to, message } => {
+                    self.sent(i, honest, &message);
+                    self.send_to(i, to, Rc::new(message));
+                }
+                Action::Broadcast { message } => {
+                    self.sent(i, honest, &message);
+                    let message = Rc::new(message);
+                    let targets: Vec<usize> = (0..self.nodes.len())
+                        .filter(|&j| self.nodes[j].id != me)
+                        .collect();
+                    for to in targets {
+                        self.send_instance(i, to, message.clone());
+                    }
+                }
+                Action::ScheduleTimeout { round, after_ms } => {
+                    let node = &mut self.nodes[i];
+                    node.timer_token += 1;
+                    let (inc, token) = (node.incarnation, node.timer_token);
+                    self.queue.push(
+                        now + after_ms,
+                        Ev::Timer {
+                            to: i,
+                            inc,
+                            round,
+                            token,
+                        },
+                    );
+                }
+                Action::RequestPayload { round, wait, .. } => self.request_payload(i, round, wait),
+                Action::Commit {
+                    blocks,
+                    certificate,
+                } => self.commit(i, blocks, &certificate),
+                Action::FetchBlock { id, from } => {
+                    if self.scenario_durable_blocks() && self.nodes[i].knows(&id) {
+                        // Its own store has it (kept across a restart).
+                        if let Some(block) = self.blocks.get(&id).cloned() {
+                            let inc = self.nodes[i].incarnation;
+                            self.queue.push(
+                                now,
+                                Ev::Fetched {
+                                    to: i,
+                                    inc,
+                                    id,
+                                    block,
+                                },
+                            );
+                            continue;
+                        }
+                    }
+                    let node = &mut self.nodes[i];
+                    if let std::collections::btree_map::Entry::Vacant(entry) =
+                        node.fetching.entry(id)
+                    {
+                        entry.insert(0);
+                        let inc = node.incarnation;
+                        self.queue
+                            .push(now + FETCH_RETRY_MS, Ev::FetchRetry { to: i, inc, id });
+                    }
+                    self.ask_for_block(i, from, id);
+                }
+                Action::Evidence(evidence) => {
+                    self.nodes[i].counters.evidence += 1;
+                    let culprit = evidence.culprit();
+                    self.log(|| {
+                        format!("#{i} evidence against {culprit} round {}", evidence.round())
+                    });
+                    if honest {
+                        let culprit_honest = self
+                            .by_id
+                            .get(usize::from(culprit.0))
+                            .is_some_and(|ids| ids.iter().all(|&j| self.nodes[j].is_honest()));
+                        self.checker.on_evidence(i, &evidence, culprit_honest, now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bookkeeping for a message leaving instance `i`.
+    fn sent(&mut self, i: usize, honest: bool, message: &Message) {
+        self.log(|| format!("#{i} -> {} r{}", message.kind(), message.round()));
+        if honest {
+            let me = self.nodes[i].id;
+            self.checker.on_sent(me, message, self.now);
+        }
+        if let Message::Proposal(p) = message {
+            let id = p.block.id();
+            self.nodes[i].known.insert(id);
+            self.blocks.entry(id).or_insert_with(|| p.block.clone());
+        }
+    }
+
+    /// Sends to every instance of validator `to`.
+    pub(crate) fn send_to(&mut self, i: usize, to: ValidatorId, message: Rc<Message>) {
+        if let Message::Proposal(p) = &*message {
+            self.blocks
+                .entry(p.block.id())
+                .or_insert_with(|| p.block.clone());
+        }
+        let Some(targets) = self.by_id.get(usize::from(to.0)).cloned() else {
+            return;
+        };
+        for j in targets {
+            self.send_instance(i, j, message.clone());
+        }
+    }
+
+    /// Sends to one instance: directly if it is the sender, else through the network.
+    fn send_instance(&mut self, i: usize, j: usize, message: Rc<Message>) {
+        let from = self.nodes[i].id;
+        let inc = self.nodes[j].incarnation;
+        if i == j {
+            let at = self.now;
+            self.queue.push(
+                at,
+                Ev::Deliver {
+                    to: j,
+                    inc,
+                    from,
+                    message,
+                },
+            );
+            return;
+        }
+        for delay in self.net.route(i, j, self.now) {
+            let at = self.now + delay;
+            self.queue.push(
+                at,
+                Ev::Deliver {
+                    to: j,
+                    inc,
+                    from,
+                    message: message.clone(),
+                },
+            );
+        }
+    }
+
+    /// Instance `i` commits `blocks`: checked (if honest), then made durable.
+    fn commit(&mut self, i: usize, blocks: Vec<Block>, certificate: &QuorumCert) {
+        let now = self.now;
+        if self.nodes[i].is_honest() {
+            let quorum = self.validators.quorum();
+            self.checker.on_commit(
+                i,
+                &self.nodes[i].committed,
+                &blocks,
+                certificate,
+                quorum,
+                now,
+            );
+        }
+        let Some(last) = blocks.last() else {
+            return;
+        };
+        let head = BlockInfo::of(last);
+        self.log(|| {
+            format!(
+                "#{i} COMMIT {} blocks up to height {} ({})",
+                blocks.len(),
+                head.height,
+                &head.id.to_string()[..8]
+            )
+        });
+        self.mix(u64::from_le_bytes(head.id.0[..8].try_into().unwrap_or_default()) ^ i as u64);
+        let fresh = last.header.timestamp_ms >= self.stats.stable_ms;
+        let node = &mut self.nodes[i];
+        if fresh && node.is_honest() && !node.fresh {
+            node.fresh = true;
+            self.progress_changed = true;
+        }
+        node.committed = head;
+        node.counters.commit_times.push(now);
+        for block in blocks {
+            let id = block.id();
+            node.counters.blocks_committed += 1;
+            node.counters.txs_committed += block.txs.len() as u64;
+            node.committed_ids.insert(id);
+            self.blocks.entry(id).or_insert(block);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The events of a run and how each is dispatched.
+
+use std::rc::Rc;
+
+use cairn_crypto::Hash;
+use cairn_types::{Block, Round, Transaction, ValidatorId};
+
+use super::world::World;
+use crate::{Event, Message};
+
+/// Something that happens at a virtual time.
+pub(crate) enum Ev {
+    Start(usize),
+    Crash(usize),
+    Restart(usize),
+    Deliver {
+        to: usize,
+        inc: u32,
+        from: ValidatorId,
+        message: Rc<Message>,
+    },
+    Timer {
+        to: usize,
+        inc: u32,
+        round: Round,
+        token: u64,
+    },
+    Payload {
+        to: usize,
+        inc: u32,
+        round: Round,
+        txs: Vec<Transaction>,
+    },
+    PayloadDeadline {
+        to: usize,
+        inc: u32,
+        token: u64,
+    },
+    FetchAsk {
+        to: usize,
+        inc: u32,
+        requester: usize,
+        requester_inc: u32,
+        id: Hash,
+    },
+    Fetched {
+        to: usize,
+        inc: u32,
+        id: Hash,
+        block: Block,
+    },
+    FetchRetry {
+        to: usize,
+        inc: u32,
+        id: Hash,
+    },
+    /// A Byzantine instance sends `message` now (it decided to earlier).
+    SendLater {
+        from: usize,
+        to: ValidatorId,
+        message: Message,
+    },
+    Tx,
+}
+
+impl World {
+    pub(crate) fn dispatch(&mut self, event: Ev) {
+        match event {
+            Ev::Start(i) => self.start(i),
+            Ev::Crash(i) => {
+                self.mix(0xC0 + i as u64);
+                self.log(|| format!("#{i} CRASH"));
+                self.nodes[i].crash(self.scenario.durable_blocks);
+            }
+            Ev::Restart(i) => {
+                self.log(|| format!("#{i} RESTART"));
+                self.start(i);
+            }
+            Ev::Deliver {
+                to,
+                inc,
+                from,
+                message,
+            } => self.deliver(to, inc, from, message),
+            Ev::Timer {
+                to,
+                inc,
+                round,
+                token,
+            } => {
+                if self.nodes[to].accepts(inc) && self.nodes[to].timer_token == token {
+                    self.log(|| format!("#{to} timer round {round}"));
+                    self.feed(to, Event::LocalTimeout { round });
+                }
+            }
+            Ev::Payload {
+                to,
+                inc,
+                round,
+                txs,
+            } => {
+                if self.nodes[to].accepts(inc) {
+                    self.give_payload(to, round, txs);
+                }
+            }
+            Ev::PayloadDeadline { to, inc, token } => self.payload_deadline(to, inc, token),
+            Ev::FetchAsk {
+                to,
+                inc,
+                requester,
+                requester_inc,
+                id,
+            } => self.serve_block(to, inc, requester, requester_inc, id),
+            Ev::Fetched { to, inc, id, block } => self.block_arrived(to, inc, id, block),
+            Ev::FetchRetry { to, inc, id } => self.retry_fetch(to, inc, id),
+            Ev::SendLater { from, to, message } => {
+                if self.nodes[from].is_up() {
+                    self.send_to(from, to, Rc::new(message));
+                }
+            }
+            Ev::Tx => self.tx_arrives(),
+        }
+    }
+
+    fn start(&mut self, i: usize) {
+        let now = self.now;
+        let node = &mut self.nodes[i];
+        let honest = node.is_honest();
+        let core = node.boot(&self.config, self.chain, &self.validators, now);
+        #[cfg(feature = "unsafe-test-variants")]
+        if let (Some(v), true) = (self.scenario.unsafe_variant, honest) {
+            core.set_unsafe_variant(v);
+        }
+        let _ = (core, honest);
+        self.mix(0x5A + i as u64);
+        self.feed(i, Event::Start);
+    }
+}

@@ -1,0 +1,141 @@
+//! One simulated validator instance: its state machine (while up), what it persisted,
+//! and the driver-side bookkeeping (timer, payload request, block fetches).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cairn_crypto::{Hash, SecretKey};
+use cairn_types::{ChainId, Round, ValidatorId, ValidatorSet};
+
+use super::byzantine::Byzantine;
+use crate::{BlockInfo, Config, Consensus, SafetyData, Setup};
+
+/// How an instance behaves.
+pub(crate) enum Role {
+    /// Follows the protocol; every invariant is checked on it.
+    Honest,
+    /// An honest core with mutated outputs.
+    Byzantine(Box<Byzantine>),
+    /// One of two instances sharing a validator's key; both count as Byzantine.
+    Twin,
+}
+
+/// What an instance did, for the report.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NodeCounters {
+    pub(crate) commit_times: Vec<u64>,
+    pub(crate) blocks_committed: u64,
+    pub(crate) txs_committed: u64,
+    pub(crate) evidence: u64,
+    pub(crate) crashes: u32,
+}
+
+/// One instance of a validator.
+pub(crate) struct Node {
+    pub(crate) id: ValidatorId,
+    pub(crate) role: Role,
+    /// The running state machine; `None` while crashed.
+    pub(crate) core: Option<Consensus>,
+    seed: [u8; 32],
+    /// Its key, for Byzantine forging.
+    pub(crate) key: SecretKey,
+    /// Bumped on every crash and restart: events addressed to an older incarnation
+    /// (timers, messages in flight) are dropped.
+    pub(crate) incarnation: u32,
+    // Durable: survives crashes.
+    pub(crate) safety: SafetyData,
+    pub(crate) committed: BlockInfo,
+    pub(crate) committed_ids: BTreeSet<Hash>,
+    // Volatile: lost on crash.
+    pub(crate) known: BTreeSet<Hash>,
+    pub(crate) timer_token: u64,
+    /// A payload request waiting for transactions: (round, token).
+    pub(crate) payload_wait: Option<(Round, u64)>,
+    pub(crate) payload_token: u64,
+    /// Blocks being fetched, with the number of retries so far.
+    pub(crate) fetching: BTreeMap<Hash, u32>,
+    /// When it last (re)started.
+    pub(crate) started_at: u64,
+    /// Whether it committed a block proposed after progress became required.
+    pub(crate) fresh: bool,
+    pub(crate) counters: NodeCounters,
+}
+
+impl Node {
+    pub(crate) fn new(id: ValidatorId, role: Role, seed: [u8; 32], chain: &ChainId) -> Node {
+        Node {
+            id,
+            role,
+            core: None,
+            seed,
+            key: SecretKey::from_seed(&seed),
+            incarnation: 0,
+            safety: SafetyData::genesis(chain),
+            committed: BlockInfo::genesis(chain),
+            committed_ids: BTreeSet::new(),
+            known: BTreeSet::new(),
+            timer_token: 0,
+            payload_wait: None,
+            payload_token: 0,
+            fetching: BTreeMap::new(),
+            started_at: 0,
+            fresh: false,
+            counters: NodeCounters::default(),
+        }
+    }
+
+    /// Whether every invariant applies to it.
+    pub(crate) fn is_honest(&self) -> bool {
+        matches!(self.role, Role::Honest)
+    }
+
+    /// Whether it is running.
+    pub(crate) fn is_up(&self) -> bool {
+        self.core.is_some()
+    }
+
+    /// Whether an event for incarnation `inc` still reaches it.
+    pub(crate) fn accepts(&self, inc: u32) -> bool {
+        self.core.is_some() && self.incarnation == inc
+    }
+
+    /// Whether it can serve block `id` to a peer.
+    pub(crate) fn knows(&self, id: &Hash) -> bool {
+        self.known.contains(id) || self.committed_ids.contains(id)
+    }
+
+    /// Builds a fresh state machine from what it persisted.
+    pub(crate) fn boot(
+        &mut self,
+        config: &Config,
+        chain: ChainId,
+        validators: &ValidatorSet,
+        now: u64,
+    ) -> &mut Consensus {
+        let setup = Setup {
+            config: config.clone(),
+            chain,
+            validators: validators.clone(),
+            me: self.id,
+            key: SecretKey::from_seed(&self.seed),
+            safety: self.safety.clone(),
+            committed: self.committed,
+        };
+        self.incarnation += 1;
+        self.started_at = now;
+        self.core.insert(
+            Consensus::new(setup).expect("the simulator builds a valid setup from persisted state"),
+        )
+    }
+
+    /// Loses everything not persisted (blocks received too, unless `durable_blocks`).
+    pub(crate) fn crash(&mut self, durable_blocks: bool) {
+        self.core = None;
+        self.incarnation += 1;
+        if !durable_blocks {
+            self.known.clear();
+        }
+        self.payload_wait = None;
+        self.fetching.clear();
+        self.counters.crashes += 1;
+    }
+}

@@ -1,0 +1,302 @@
+//! Named scenarios: the ones the tests run, the seed-driven mixes the CI sweeps, and
+//! the registry that lets the `sim` example rebuild any of them from its name.
+//!
+//! Every builder takes the seed: fixed scenarios ignore it (the seed then only drives
+//! delays, drops, workload and Byzantine choices), mixes also draw their shape from it.
+
+use super::byzantine::Behaviour;
+use super::rng::Rng;
+use super::scenario::{Scenario, sim_config};
+use super::workload::Workload;
+use crate::Config;
+
+/// Builds a scenario for a seed.
+pub type Builder = fn(u64) -> Scenario;
+
+/// Every registered scenario, by name.
+pub const SCENARIOS: &[(&str, Builder)] = &[
+    ("n4f1_equivocating_leader", n4f1_equivocating_leader),
+    (
+        "n4f1_equivocating_leader_to_all",
+        n4f1_equivocating_leader_to_all,
+    ),
+    ("n4f1_double_voter", n4f1_double_voter),
+    ("n4f1_silent", n4f1_silent),
+    ("n4f1_invalid_signatures", n4f1_invalid_signatures),
+    ("n4f1_flooder", n4f1_flooder),
+    ("n4f1_twins", n4f1_twins),
+    ("n4_crash_restart", n4_crash_restart),
+    (
+        "n4f1_equivocation_with_restarts",
+        n4f1_equivocation_with_restarts,
+    ),
+    ("n7f2_mixed", n7f2_mixed),
+    ("n4_partition_heals", n4_partition_heals),
+    ("n4_idle_network_is_cheap", n4_idle_network_is_cheap),
+    ("mix_n4", mix_n4),
+    ("mix_n7", mix_n7),
+];
+
+/// Scenarios that run honest validators with a broken safety rule (feature
+/// `unsafe-test-variants`): they must fail.
+#[cfg(feature = "unsafe-test-variants")]
+pub const UNSAFE_SCENARIOS: &[(&str, Builder)] =
+    &[("unsafe_skip_voted_round", unsafe_skip_voted_round)];
+
+/// Every registered scenario of this build, by name.
+pub fn all() -> impl Iterator<Item = &'static (&'static str, Builder)> {
+    #[cfg(feature = "unsafe-test-variants")]
+    let unsafe_ones = UNSAFE_SCENARIOS;
+    #[cfg(not(feature = "unsafe-test-variants"))]
+    let unsafe_ones: &[(&str, Builder)] = &[];
+    SCENARIOS.iter().chain(unsafe_ones)
+}
+
+/// The scenario registered as `name`, built for `seed`.
+pub fn build(name: &str, seed: u64) -> Option<Scenario> {
+    all().find(|(n, _)| *n == name).map(|(_, b)| b(seed))
+}
+
+/// The command that replays `name` with `seed`, if `name` is registered.
+pub fn replay_command(name: &str, seed: u64) -> Option<String> {
+    all().any(|(n, _)| *n == name).then(|| {
+        let features = if name.starts_with("unsafe_") { "sim,unsafe-test-variants" } else { "sim" };
+        format!("cargo run -p cairn-consensus --release --features {features} --example sim -- --scenario {name} --seed {seed}")
+    })
+}
+
+/// A four-validator scenario with one Byzantine validator, a lossy start and GST at 5 s.
+fn n4f1(name: &str, id: usize, behaviour: Behaviour) -> Scenario {
+    Scenario::n(4)
+        .named(name)
+        .byzantine(id, behaviour)
+        .drops(0.02)
+        .gst(5_000)
+        .run_until(30_000)
+        .liveness_within(20_000)
+        .expect_commits(5)
+}
+
+/// Validator 1 sends different proposals to different validators when it leads.
+pub fn n4f1_equivocating_leader(_seed: u64) -> Scenario {
+    n4f1("n4f1_equivocating_leader", 1, Behaviour::EquivocatingLeader)
+}
+
+/// Validator 1 sends both of its proposals to everyone, in random orders.
+pub fn n4f1_equivocating_leader_to_all(_seed: u64) -> Scenario {
+    n4f1(
+        "n4f1_equivocating_leader_to_all",
+        1,
+        Behaviour::EquivocatingLeaderToAll,
+    )
+}
+
+/// Validator 2 votes for several blocks per round and signs two timeouts per round.
+pub fn n4f1_double_voter(_seed: u64) -> Scenario {
+    n4f1("n4f1_double_voter", 2, Behaviour::DoubleVoter)
+}
+
+/// Validator 3 never says anything.
+pub fn n4f1_silent(_seed: u64) -> Scenario {
+    n4f1("n4f1_silent", 3, Behaviour::Silent)
+}
+
+/// Validator 0 breaks a signature in everything it sends, or impersonates others.
+pub fn n4f1_invalid_signatures(_seed: u64) -> Scenario {
+    n4f1("n4f1_invalid_signatures", 0, Behaviour::InvalidSignatures)
+}
+
+/// Validator 1 replays old messages and sends validly signed far-future ones.
+pub fn n4f1_flooder(_seed: u64) -> Scenario {
+    n4f1("n4f1_flooder", 1, Behaviour::Flooder)
+}
+
+/// Two instances of validator 0 (instances 0 and 4) in different partitions, which
+/// move so that honest validators 1 and 2 each meet both twins; healed at 8 s.
+pub fn n4f1_twins(_seed: u64) -> Scenario {
+    Scenario::n(4)
+        .named("n4f1_twins")
+        .twins(0)
+        .partition(&[&[0, 1, 2], &[4, 3]])
+        .heal_at(4_000)
+        .partition(&[&[0, 1], &[4, 2, 3]])
+        .from(4_000)
+        .heal_at(8_000)
+        .run_until(35_000)
+        .liveness_within(20_000)
+        .expect_commits(5)
+}
+
+/// All honest; validators 1 and 2 crash and restart from what they persisted.
+pub fn n4_crash_restart(_seed: u64) -> Scenario {
+    Scenario::n(4)
+        .named("n4_crash_restart")
+        .drops(0.02)
+        .crash(1)
+        .at(3_000)
+        .restart_at(6_000)
+        .crash(2)
+        .at(7_000)
+        .restart_at(7_400)
+        .crash(1)
+        .at(9_000)
+        .restart_at(9_100)
+        .gst(5_000)
+        .run_until(30_000)
+        .liveness_within(20_000)
+        .expect_commits(5)
+}
+
+/// Seven validators: an equivocating leader and a double voter, a crash, a partition
+/// and a lossy, duplicating network until GST.
+pub fn n7f2_mixed(_seed: u64) -> Scenario {
+    Scenario::n(7)
+        .named("n7f2_mixed")
+        .byzantine(0, Behaviour::EquivocatingLeader)
+        .byzantine(4, Behaviour::DoubleVoter)
+        .crash(2)
+        .at(4_000)
+        .restart_at(8_000)
+        .partition(&[&[0, 1, 2, 3], &[4, 5, 6]])
+        .from(2_000)
+        .heal_at(6_000)
+        .drops(0.05)
+        .duplicates(0.02)
+        .run_until(35_000)
+        .liveness_within(25_000)
+        .expect_commits(5)
+}
+
+/// Two halves that cannot reach a quorum until the partition heals at 10 s.
+pub fn n4_partition_heals(_seed: u64) -> Scenario {
+    Scenario::n(4)
+        .named("n4_partition_heals")
+        .partition(&[&[0, 1], &[2, 3]])
+        .heal_at(10_000)
+        .run_until(35_000)
+        .liveness_within(20_000)
+        .expect_commits(5)
+}
+
+/// No transactions at all for a minute: blocks only at the heartbeat, no timeouts.
+pub fn n4_idle_network_is_cheap(_seed: u64) -> Scenario {
+    Scenario::n(4)
+        .named("n4_idle_network_is_cheap")
+        .workload(Workload::None)
+        .run_until(60_000)
+        .liveness_within(10_000)
+}
+
+/// Validator 0 sends both its proposals to everyone, the second late and both again
+/// later; honest validators crash and restart every few seconds, so some see the
+/// second proposal only after a restart. With every rule intact nothing may break.
+pub fn n4f1_equivocation_with_restarts(seed: u64) -> Scenario {
+    let mut rng = Rng::stream(seed, 0xE0);
+    let mut s = Scenario::n(4)
+        .named("n4f1_equivocation_with_restarts")
+        .byzantine(0, Behaviour::EquivocatingLeaderToAll)
+        .workload(Workload::Steady { per_sec: 30 });
+    for node in 1..4 {
+        let mut t = rng.range(500, 2_500);
+        while t < 12_000 {
+            let up = t + rng.range(50, 200);
+            s = s.crash(node).at(t).restart_at(up);
+            t = up + rng.range(1_500, 3_000);
+        }
+    }
+    s.run_until(30_000).liveness_within(15_000)
+}
+
+/// [`n4f1_equivocation_with_restarts`] with honest validators that skip the
+/// highest-voted-round check: the simulator must catch them double-voting.
+#[cfg(feature = "unsafe-test-variants")]
+pub fn unsafe_skip_voted_round(seed: u64) -> Scenario {
+    n4f1_equivocation_with_restarts(seed)
+        .named("unsafe_skip_voted_round")
+        .unsafe_variant(crate::UnsafeVariant {
+            skip_voted_round_check: true,
+        })
+        .no_liveness_check()
+        .run_until(15_000)
+        .trace(300)
+}
+
+/// Faster rounds for the sweeps, so short runs cover many rounds and backoffs.
+fn sweep_config() -> Config {
+    Config {
+        round_timeout_ms: 500,
+        max_round_timeout_ms: 2_000,
+        heartbeat_ms: 1_000,
+        ..sim_config()
+    }
+}
+
+/// A random shape for `n` validators drawn from the seed: up to f Byzantine validators
+/// (any behaviour, or twins), crashes and restarts, partitions, drops, duplicates and
+/// delays before a random GST, then progress required within the bound below.
+fn mix(name: &str, n: usize, seed: u64) -> Scenario {
+    let mut rng = Rng::stream(seed, 0x313);
+    let f = (n - 1) / 3;
+    // After GST: the round in progress may run to the longest backoff, then up to
+    // 2f + 1 rounds in a row can fail (each Byzantine leader's round, and the round
+    // before, whose votes it collects), then a few honest rounds commit.
+    let bound_ms = sweep_config().max_round_timeout_ms * (2 * f as u64 + 2) + 4_000;
+    let gst = rng.range(2_000, 6_000);
+    let mut s = Scenario::n(n)
+        .named(name)
+        .config(sweep_config())
+        .delays(10, rng.range(100, 400))
+        .stable_delay(150)
+        .drops([0.0, 0.01, 0.05, 0.1][rng.below(4) as usize])
+        .duplicates([0.0, 0.0, 0.02][rng.below(3) as usize])
+        .workload(Workload::Bursty {
+            per_sec: rng.range(10, 60),
+            busy_ms: (500, 3_000),
+            idle_ms: (200, 2_500),
+        })
+        .gst(gst);
+    let mut ids: Vec<usize> = (0..n).collect();
+    rng.shuffle(&mut ids);
+    let faulty = rng.range(0, f as u64) as usize;
+    let (bad, good) = ids.split_at(faulty);
+    for &id in bad {
+        let choice = rng.below(Behaviour::ALL.len() as u64 + 1) as usize;
+        s = match Behaviour::ALL.get(choice) {
+            Some(&b) => s.byzantine(id, b),
+            None => s.twins(id),
+        };
+    }
+    let mut stable = gst;
+    for &id in good.iter().take(rng.below(3) as usize) {
+        let at = rng.range(500, gst);
+        let back = at + rng.range(100, 3_000);
+        stable = stable.max(back);
+        s = s.crash(id).at(at).restart_at(back);
+    }
+    if rng.chance(0.5) || !s.twins.is_empty() {
+        let mut order: Vec<usize> = (0..s.instances()).collect();
+        rng.shuffle(&mut order);
+        let cut = rng.range(1, order.len() as u64 - 1) as usize;
+        let (a, b) = order.split_at(cut);
+        let from = rng.range(0, gst / 2);
+        s = s
+            .partition(&[a, b])
+            .from(from)
+            .heal_at(rng.range(from + 500, gst));
+    }
+    let stable = stable.max(s.effective_gst());
+    s.run_until(stable + bound_ms)
+        .liveness_within(bound_ms)
+        .expect_commits(1)
+        .stop_once_live()
+}
+
+/// The n = 4 (f = 1) mix the CI sweeps.
+pub fn mix_n4(seed: u64) -> Scenario {
+    mix("mix_n4", 4, seed)
+}
+
+/// The n = 7 (f = 2) mix the CI sweeps.
+pub fn mix_n7(seed: u64) -> Scenario {
+    mix("mix_n7", 7, seed)
+}

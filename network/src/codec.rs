@@ -1,0 +1,102 @@
+//! Length-prefixed frames for the request-response protocols, with a size cap
+//! checked before anything is allocated.
+
+use std::io;
+use std::sync::Arc;
+
+use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use libp2p::StreamProtocol;
+
+use crate::metrics::{DropReason, Metrics};
+
+/// Frames are a 4-byte big-endian length followed by that many bytes. Requests above
+/// `max_request` and responses above `max_response` are refused unread; refused
+/// inbound requests are counted as [`DropReason::Oversized`].
+#[derive(Clone)]
+pub struct FrameCodec {
+    max_request: usize,
+    max_response: usize,
+    metrics: Arc<Metrics>,
+}
+
+impl FrameCodec {
+    /// A codec with the given caps, counting refusals in `metrics`.
+    pub fn new(max_request: usize, max_response: usize, metrics: Arc<Metrics>) -> FrameCodec {
+        FrameCodec {
+            max_request,
+            max_response,
+            metrics,
+        }
+    }
+}
+
+async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+    let mut len = [0u8; 4];
+    io.read_exact(&mut len).await?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("frame of {len} bytes exceeds the cap of {max}"),
+        ));
+    }
+    let mut buf = vec![0u8; len];
+    io.read_exact(&mut buf).await?;
+    Ok(buf)
+}
+
+async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8]) -> io::Result<()> {
+    let len = u32::try_from(bytes.len())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
+    io.write_all(&len.to_be_bytes()).await?;
+    io.write_all(bytes).await?;
+    io.close().await
+}
+
+impl libp2p::request_response::Codec for FrameCodec {
+    type Protocol = StreamProtocol;
+    type Request = Vec<u8>;
+    type Response = Vec<u8>;
+
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        let result = read_frame(io, self.max_request).await;
+        if matches!(&result, Err(e) if e.kind() == io::ErrorKind::InvalidData) {
+            self.metrics.dropped(DropReason::Oversized);
+        }
+        result
+    }
+
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
+    where
+        T: AsyncRead + Unpin + Send,
+    {
+        read_frame(io, self.max_response).await
+    }
+
+    async fn write_request<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        req: Vec<u8>,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &req).await
+    }
+
+    async fn write_response<T>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+        res: Vec<u8>,
+    ) -> io::Result<()>
+    where
+        T: AsyncWrite + Unpin + Send,
+    {
+        write_frame(io, &res).await
+    }
+}

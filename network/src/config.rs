@@ -1,0 +1,128 @@
+//! What the network needs to start: identity, listen address, the permitted set and
+//! limits.
+
+use std::time::Duration;
+
+use cairn_crypto::SecretKey;
+use cairn_genesis::Genesis;
+use libp2p::multiaddr::Protocol;
+use libp2p::{Multiaddr, PeerId};
+
+use crate::{NetworkError, Result};
+
+/// Caps that keep one peer from growing memory or hogging the node.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest message payload accepted or sent, in bytes.
+    pub max_message_bytes: usize,
+    /// Largest request or response payload, in bytes (block sync carries blocks).
+    pub max_request_bytes: usize,
+    /// Messages queued per peer while waiting to be sent; more are dropped.
+    pub max_queued_per_peer: usize,
+    /// Messages in flight (sent, not yet acknowledged) per peer.
+    pub max_in_flight_per_peer: usize,
+    /// Requests outstanding per peer.
+    pub max_requests_per_peer: usize,
+    /// Inbound streams handled at once per connection.
+    pub max_inbound_streams: usize,
+    /// Sustained inbound messages per second per peer.
+    pub rate_per_sec: u32,
+    /// Burst of inbound messages per peer above the sustained rate.
+    pub rate_burst: u32,
+    /// Violations (rate, size, malformed) within `strike_window` before disconnect.
+    pub max_strikes: u32,
+    /// Window over which violations are counted.
+    pub strike_window: Duration,
+    /// How long a disconnected offender is refused before it may reconnect.
+    pub ban_duration: Duration,
+    /// Capacity of the incoming queue to the node; when full, messages are dropped.
+    pub incoming_capacity: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_message_bytes: 4 * 1024 * 1024,
+            max_request_bytes: 32 * 1024 * 1024,
+            max_queued_per_peer: 4096,
+            max_in_flight_per_peer: 128,
+            max_requests_per_peer: 16,
+            max_inbound_streams: 256,
+            rate_per_sec: 20_000,
+            rate_burst: 40_000,
+            max_strikes: 1_000,
+            strike_window: Duration::from_secs(10),
+            ban_duration: Duration::from_secs(60),
+            incoming_capacity: 16_384,
+        }
+    }
+}
+
+/// Configuration of [`crate::Network::start`].
+pub struct NetworkConfig {
+    /// This validator's ed25519 network key (its PeerId).
+    pub key: SecretKey,
+    /// Address to listen on, e.g. `/ip4/127.0.0.1/tcp/30400`.
+    pub listen: Multiaddr,
+    /// The validators' peer ids in validator order: `ValidatorId(i)` is entry `i`.
+    /// Only these may connect.
+    pub validators: Vec<PeerId>,
+    /// Known dial addresses per validator (same order; empty if unknown).
+    pub addresses: Vec<Vec<Multiaddr>>,
+    /// Bootstrap addresses (ending in `/p2p/<peer id>`) for Kademlia discovery.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Timeout of [`crate::NetworkHandle::request`].
+    pub request_timeout: Duration,
+    /// First reconnection delay; doubles per failure up to `max_backoff`.
+    pub initial_backoff: Duration,
+    /// Longest reconnection delay.
+    pub max_backoff: Duration,
+    /// How often a Kademlia bootstrap runs while some validator is not connected.
+    pub discovery_interval: Duration,
+    /// Message size, queue and rate limits.
+    pub limits: Limits,
+}
+
+impl NetworkConfig {
+    /// A configuration with defaults for `validators` (peer ids in validator order).
+    pub fn new(key: SecretKey, listen: Multiaddr, validators: Vec<PeerId>) -> NetworkConfig {
+        let n = validators.len();
+        NetworkConfig {
+            key,
+            listen,
+            validators,
+            addresses: vec![Vec::new(); n],
+            bootstrap: Vec::new(),
+            request_timeout: Duration::from_secs(10),
+            initial_backoff: Duration::from_millis(250),
+            max_backoff: Duration::from_secs(30),
+            discovery_interval: Duration::from_secs(10),
+            limits: Limits::default(),
+        }
+    }
+
+    /// The configuration the genesis implies: its validators are the permitted set and
+    /// their `address` fields the dial addresses.
+    pub fn from_genesis(genesis: &Genesis, key: SecretKey, listen: Multiaddr) -> Result<Self> {
+        let mut config = NetworkConfig::new(key, listen, genesis.peer_ids());
+        for (i, v) in genesis.doc().validators.iter().enumerate() {
+            let addr = parse_dial_address(&v.address)?;
+            if let Some(slot) = config.addresses.get_mut(i) {
+                slot.push(addr);
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// Parses a validator address, dropping a trailing `/p2p/<peer id>`.
+pub fn parse_dial_address(text: &str) -> Result<Multiaddr> {
+    let mut addr: Multiaddr = text.parse().map_err(|e| NetworkError::BadAddress {
+        address: text.to_string(),
+        reason: format!("{e}"),
+    })?;
+    if matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+        addr.pop();
+    }
+    Ok(addr)
+}

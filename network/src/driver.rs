@@ -1,0 +1,294 @@
+//! The network task: owns the swarm, serves handle commands, dials with backoff.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cairn_types::ValidatorId;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{OutboundRequestId, ResponseChannel};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::{Multiaddr, PeerId, Swarm};
+use parity_scale_codec::Encode;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::behaviour::Behaviour;
+use crate::config::NetworkConfig;
+use crate::envelope::Envelope;
+use crate::handle::{Command, Incoming};
+use crate::metrics::{DropReason, Metrics};
+use crate::peers::PeerBook;
+use crate::{NetworkError, Result};
+
+/// How often the task checks for peers to dial.
+const TICK: Duration = Duration::from_millis(100);
+
+/// A response the node is preparing: the libp2p channel and the node's answer.
+pub(crate) type PendingResponse =
+    BoxFuture<'static, (ResponseChannel<Vec<u8>>, u8, Option<Vec<u8>>)>;
+
+/// Where the answer to one of this node's requests goes.
+pub(crate) type Answer = oneshot::Sender<Result<Vec<u8>>>;
+
+pub(crate) struct Driver {
+    pub(crate) swarm: Swarm<Behaviour>,
+    pub(crate) book: PeerBook,
+    pub(crate) local: PeerId,
+    pub(crate) cfg: NetworkConfig,
+    commands: mpsc::Receiver<Command>,
+    pub(crate) incoming: mpsc::Sender<Incoming>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) msg_out: HashMap<OutboundRequestId, PeerId>,
+    pub(crate) req_out: HashMap<OutboundRequestId, (PeerId, Answer)>,
+    pub(crate) responses: FuturesUnordered<PendingResponse>,
+    pub(crate) banned: HashMap<PeerId, Instant>,
+    last_discovery: Option<Instant>,
+}
+
+/// Splits `/…/p2p/<id>` into the address and the peer id.
+pub(crate) fn split_p2p(mut addr: Multiaddr) -> (Multiaddr, Option<PeerId>) {
+    match addr.iter().last() {
+        Some(Protocol::P2p(p)) => {
+            addr.pop();
+            (addr, Some(p))
+        }
+        _ => (addr, None),
+    }
+}
+
+impl Driver {
+    pub(crate) fn new(
+        swarm: Swarm<Behaviour>,
+        cfg: NetworkConfig,
+        local: PeerId,
+        commands: mpsc::Receiver<Command>,
+        incoming: mpsc::Sender<Incoming>,
+        metrics: Arc<Metrics>,
+    ) -> Driver {
+        let rate = (cfg.limits.rate_per_sec, cfg.limits.rate_burst);
+        let book = PeerBook::new(
+            cfg.validators.clone(),
+            &cfg.addresses,
+            local,
+            rate,
+            cfg.initial_backoff,
+        );
+        Driver {
+            swarm,
+            book,
+            local,
+            cfg,
+            commands,
+            incoming,
+            metrics,
+            msg_out: HashMap::new(),
+            req_out: HashMap::new(),
+            responses: FuturesUnordered::new(),
+            banned: HashMap::new(),
+            last_discovery: None,
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        for addr in self.cfg.bootstrap.clone() {
+            if let (addr, Some(peer)) = split_p2p(addr) {
+                self.swarm
+                    .behaviour_mut()
+                    .kad
+                    .add_address(&peer, addr.clone());
+                self.book.learn(&peer, addr);
+            }
+        }
+        for (peer, p) in &self.book.peers {
+            for a in &p.addrs {
+                self.swarm.behaviour_mut().kad.add_address(peer, a.clone());
+            }
+        }
+        let mut tick = tokio::time::interval(TICK);
+        let ack = loop {
+            tokio::select! {
+                ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
+                cmd = self.commands.recv() => match cmd {
+                    None => break None,
+                    Some(Command::Shutdown(tx)) => break Some(tx),
+                    Some(c) => self.on_command(c),
+                },
+                Some((channel, kind, answer)) = self.responses.next(), if !self.responses.is_empty() => {
+                    self.answer(channel, kind, answer);
+                }
+                _ = tick.tick() => self.on_tick(),
+            }
+        };
+        drop(self);
+        if let Some(ack) = ack {
+            let _ = ack.send(());
+        }
+    }
+
+    fn answer(&mut self, channel: ResponseChannel<Vec<u8>>, kind: u8, answer: Option<Vec<u8>>) {
+        let Some(payload) = answer else { return };
+        if payload.len() > self.cfg.limits.max_request_bytes {
+            self.metrics.dropped(DropReason::Oversized);
+            return;
+        }
+        let bytes = Envelope::new(kind, payload).encode();
+        let _ = self.swarm.behaviour_mut().req.send_response(channel, bytes);
+    }
+
+    fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Broadcast(kind, payload) => {
+                let env = Envelope::new(kind, payload).encode();
+                let peers: Vec<PeerId> = self.book.peers.keys().copied().collect();
+                for peer in peers {
+                    self.enqueue(peer, kind, env.clone());
+                }
+            }
+            Command::Send(to, kind, payload) => match self.book.peer_id(to) {
+                Some(peer) if peer == self.local => {
+                    let msg = Incoming::Message {
+                        from: to,
+                        kind,
+                        payload,
+                    };
+                    if self.incoming.try_send(msg).is_err() {
+                        self.metrics.dropped(DropReason::Backpressure);
+                    }
+                }
+                Some(peer) => self.enqueue(peer, kind, Envelope::new(kind, payload).encode()),
+                None => self.metrics.dropped(DropReason::SendFailed),
+            },
+            #[cfg(feature = "testing")]
+            Command::SendRaw(to, frame) => {
+                if let Some(peer) = self.book.peer_id(to) {
+                    self.enqueue(peer, 0, frame);
+                }
+            }
+            Command::Request(to, kind, payload, tx) => self.request(to, kind, payload, tx),
+            Command::AddAddress(to, addr) => {
+                let (addr, _) = split_p2p(addr);
+                if let Some(peer) = self.book.peer_id(to) {
+                    if self.book.learn(&peer, addr.clone()) {
+                        self.swarm.behaviour_mut().kad.add_address(&peer, addr);
+                    }
+                    if let Some(p) = self.book.peers.get_mut(&peer) {
+                        p.next_dial = Instant::now();
+                    }
+                }
+            }
+            Command::Connected(tx) => {
+                let _ = tx.send(self.book.connected());
+            }
+            Command::ListenAddrs(tx) => {
+                let _ = tx.send(self.swarm.listeners().cloned().collect());
+            }
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn request(
+        &mut self,
+        to: ValidatorId,
+        kind: u8,
+        payload: Vec<u8>,
+        tx: oneshot::Sender<Result<Vec<u8>>>,
+    ) {
+        let fail = |reason: &str| NetworkError::Request {
+            to,
+            reason: reason.to_string(),
+        };
+        let Some(peer) = self.book.peer_id(to) else {
+            let _ = tx.send(Err(fail("unknown validator")));
+            return;
+        };
+        let Some(p) = self.book.peers.get_mut(&peer) else {
+            let _ = tx.send(Err(fail("cannot request from self")));
+            return;
+        };
+        if p.connections == 0 {
+            let _ = tx.send(Err(fail("not connected")));
+            return;
+        }
+        if p.requests >= self.cfg.limits.max_requests_per_peer {
+            let _ = tx.send(Err(NetworkError::Busy(to)));
+            return;
+        }
+        p.requests += 1;
+        let env = Envelope::new(kind, payload).encode();
+        self.metrics.sent(kind, env.len());
+        let id = self.swarm.behaviour_mut().req.send_request(&peer, env);
+        self.req_out.insert(id, (peer, tx));
+    }
+
+    /// Queues an encoded envelope for `peer`, dropping it if the queue is full.
+    fn enqueue(&mut self, peer: PeerId, kind: u8, env: Vec<u8>) {
+        let Some(p) = self.book.peers.get_mut(&peer) else {
+            return;
+        };
+        if p.queue.len() >= self.cfg.limits.max_queued_per_peer {
+            self.metrics.dropped(DropReason::QueueFull);
+            return;
+        }
+        p.queue.push_back((kind, env));
+        self.pump(peer);
+    }
+
+    /// Hands queued messages to libp2p while the peer is connected and under its
+    /// in-flight cap.
+    pub(crate) fn pump(&mut self, peer: PeerId) {
+        let Some(p) = self.book.peers.get_mut(&peer) else {
+            return;
+        };
+        while p.connections > 0 && p.in_flight < self.cfg.limits.max_in_flight_per_peer {
+            let Some((kind, env)) = p.queue.pop_front() else {
+                break;
+            };
+            self.metrics.sent(kind, env.len());
+            let id = self.swarm.behaviour_mut().msg.send_request(&peer, env);
+            self.msg_out.insert(id, peer);
+            p.in_flight += 1;
+        }
+    }
+
+    fn on_tick(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<PeerId> = self
+            .banned
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(p, _)| *p)
+            .collect();
+        for peer in expired {
+            self.banned.remove(&peer);
+            self.swarm.behaviour_mut().allowed.allow_peer(peer);
+        }
+        let mut missing = false;
+        for (peer, p) in self.book.peers.iter_mut() {
+            if p.connections > 0 || self.banned.contains_key(peer) {
+                continue;
+            }
+            missing = true;
+            if p.dialing || now < p.next_dial || p.addrs.is_empty() {
+                continue;
+            }
+            let opts = DialOpts::peer_id(*peer)
+                .addresses(p.addrs.clone())
+                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .build();
+            match self.swarm.dial(opts) {
+                Ok(()) => p.dialing = true,
+                Err(_) => p.next_dial = now + p.backoff,
+            }
+        }
+        let due = self
+            .last_discovery
+            .is_none_or(|t| now.saturating_duration_since(t) >= self.cfg.discovery_interval);
+        if missing && due {
+            self.last_discovery = Some(now);
+            let _ = self.swarm.behaviour_mut().kad.bootstrap();
+        }
+    }
+}

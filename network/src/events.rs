@@ -1,0 +1,295 @@
+//! Reactions to swarm events: connections, discovery, and inbound traffic.
+
+use std::time::Instant;
+
+use libp2p::request_response::{self, Message, ResponseChannel};
+use libp2p::swarm::{ListenError, SwarmEvent};
+use libp2p::{PeerId, allow_block_list, identify, kad};
+use tokio::sync::oneshot;
+
+use crate::NetworkError;
+use crate::behaviour::BehaviourEvent;
+use crate::driver::{Driver, split_p2p};
+use crate::envelope::{Envelope, EnvelopeError};
+use crate::handle::{Incoming, Responder};
+use crate::metrics::{DisconnectReason, DropReason};
+
+type RrEvent = request_response::Event<Vec<u8>, Vec<u8>>;
+
+impl Driver {
+    pub(crate) fn on_swarm_event(&mut self, ev: SwarmEvent<BehaviourEvent>) {
+        match ev {
+            SwarmEvent::Behaviour(BehaviourEvent::Msg(e)) => self.on_msg_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Req(e)) => self.on_req_event(e),
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                for addr in info.listen_addrs {
+                    let (addr, _) = split_p2p(addr);
+                    if self.book.learn(&peer_id, addr.clone()) {
+                        self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                    }
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
+                peer,
+                addresses,
+                ..
+            })) => {
+                for addr in addresses.iter() {
+                    self.book.learn(&peer, split_p2p(addr.clone()).0);
+                }
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                let Some(p) = self.book.peers.get_mut(&peer_id) else {
+                    // The allow-list denies strangers before this point; belt and braces.
+                    self.metrics.denied();
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                };
+                p.connections = num_established.get() as usize;
+                p.dialing = false;
+                p.backoff = self.cfg.initial_backoff;
+                if endpoint.is_dialer() {
+                    let (addr, _) = split_p2p(endpoint.get_remote_address().clone());
+                    self.book.learn(&peer_id, addr);
+                }
+                self.metrics.set_connected(self.book.connected().len());
+                self.pump(peer_id);
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established,
+                ..
+            } => {
+                if let Some(p) = self.book.peers.get_mut(&peer_id) {
+                    p.connections = num_established as usize;
+                    if num_established == 0 {
+                        p.next_dial = Instant::now() + p.backoff;
+                    }
+                }
+                self.metrics.set_connected(self.book.connected().len());
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                ..
+            } => {
+                if let Some(p) = self.book.peers.get_mut(&peer) {
+                    p.dialing = false;
+                    p.backoff = (p.backoff * 2).min(self.cfg.max_backoff);
+                    p.next_dial = Instant::now() + p.backoff;
+                }
+            }
+            SwarmEvent::IncomingConnectionError {
+                error: ListenError::Denied { cause },
+                ..
+            } if cause
+                .downcast_ref::<allow_block_list::NotAllowed>()
+                .is_some() =>
+            {
+                self.metrics.denied();
+            }
+            _ => {}
+        }
+    }
+
+    fn on_msg_event(&mut self, ev: RrEvent) {
+        match ev {
+            request_response::Event::Message { peer, message, .. } => match message {
+                Message::Request {
+                    request, channel, ..
+                } => {
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .msg
+                        .send_response(channel, Vec::new());
+                    if let Some(env) = self.admit(peer, &request) {
+                        let Some(from) = self.book.peers.get(&peer).map(|p| p.id) else {
+                            return;
+                        };
+                        let msg = Incoming::Message {
+                            from,
+                            kind: env.kind,
+                            payload: env.payload,
+                        };
+                        if self.incoming.try_send(msg).is_err() {
+                            self.metrics.dropped(DropReason::Backpressure);
+                        }
+                    }
+                }
+                Message::Response { request_id, .. } => self.msg_done(request_id, false),
+            },
+            request_response::Event::OutboundFailure { request_id, .. } => {
+                self.msg_done(request_id, true)
+            }
+            _ => {}
+        }
+    }
+
+    fn msg_done(&mut self, id: request_response::OutboundRequestId, failed: bool) {
+        let Some(peer) = self.msg_out.remove(&id) else {
+            return;
+        };
+        if failed {
+            self.metrics.dropped(DropReason::SendFailed);
+        }
+        if let Some(p) = self.book.peers.get_mut(&peer) {
+            p.in_flight = p.in_flight.saturating_sub(1);
+        }
+        self.pump(peer);
+    }
+
+    fn on_req_event(&mut self, ev: RrEvent) {
+        match ev {
+            request_response::Event::Message { peer, message, .. } => match message {
+                Message::Request {
+                    request, channel, ..
+                } => self.on_request(peer, &request, channel),
+                Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    let Some((peer, tx)) = self.req_out.remove(&request_id) else {
+                        return;
+                    };
+                    let to = self.release_request(peer);
+                    let result = match Envelope::decode_checked(&response) {
+                        Ok(env) => {
+                            self.metrics.received(env.kind, response.len());
+                            Ok(env.payload)
+                        }
+                        Err(e) => {
+                            self.metrics.dropped(drop_reason(e));
+                            Err(NetworkError::Request {
+                                to,
+                                reason: format!("bad response: {e:?}"),
+                            })
+                        }
+                    };
+                    let _ = tx.send(result);
+                }
+            },
+            request_response::Event::OutboundFailure {
+                request_id, error, ..
+            } => {
+                let Some((peer, tx)) = self.req_out.remove(&request_id) else {
+                    return;
+                };
+                let to = self.release_request(peer);
+                let _ = tx.send(Err(NetworkError::Request {
+                    to,
+                    reason: error.to_string(),
+                }));
+            }
+            _ => {}
+        }
+    }
+
+    fn release_request(&mut self, peer: PeerId) -> cairn_types::ValidatorId {
+        match self.book.peers.get_mut(&peer) {
+            Some(p) => {
+                p.requests = p.requests.saturating_sub(1);
+                p.id
+            }
+            None => cairn_types::ValidatorId(u16::MAX),
+        }
+    }
+
+    fn on_request(&mut self, peer: PeerId, request: &[u8], channel: ResponseChannel<Vec<u8>>) {
+        let Some(env) = self.admit(peer, request) else {
+            return;
+        };
+        let Some(from) = self.book.peers.get(&peer).map(|p| p.id) else {
+            return;
+        };
+        let (tx, rx) = oneshot::channel();
+        let kind = env.kind;
+        let item = Incoming::Request {
+            from,
+            kind,
+            payload: env.payload,
+            responder: Responder(tx),
+        };
+        if self.incoming.try_send(item).is_err() {
+            self.metrics.dropped(DropReason::Backpressure);
+            return;
+        }
+        let timeout = self.cfg.request_timeout;
+        self.responses.push(Box::pin(async move {
+            let answer = tokio::time::timeout(timeout, rx)
+                .await
+                .ok()
+                .and_then(|r| r.ok());
+            (channel, kind, answer)
+        }));
+    }
+
+    /// Checks an inbound frame against permissioning, the rate limit and the envelope
+    /// format; counts and penalises what fails.
+    fn admit(&mut self, peer: PeerId, bytes: &[u8]) -> Option<Envelope> {
+        let now = Instant::now();
+        let Some(p) = self.book.peers.get_mut(&peer) else {
+            self.metrics.dropped(DropReason::NotPermitted);
+            return None;
+        };
+        if !p.bucket.take(now) {
+            self.metrics.dropped(DropReason::RateLimited);
+            self.penalise(peer, now);
+            return None;
+        }
+        match Envelope::decode_checked(bytes) {
+            Ok(env)
+                if env.payload.len()
+                    > self
+                        .cfg
+                        .limits
+                        .max_message_bytes
+                        .max(self.cfg.limits.max_request_bytes) =>
+            {
+                self.metrics.dropped(DropReason::Oversized);
+                self.penalise(peer, now);
+                None
+            }
+            Ok(env) => {
+                self.metrics.received(env.kind, bytes.len());
+                Some(env)
+            }
+            Err(e) => {
+                self.metrics.dropped(drop_reason(e));
+                self.penalise(peer, now);
+                None
+            }
+        }
+    }
+
+    /// Records a violation; past the limit, disconnects and bans the peer for a while.
+    fn penalise(&mut self, peer: PeerId, now: Instant) {
+        let lim = &self.cfg.limits;
+        let Some(p) = self.book.peers.get_mut(&peer) else {
+            return;
+        };
+        if !p.strike(now, lim.strike_window, lim.max_strikes) {
+            return;
+        }
+        p.strikes = 0;
+        tracing::warn!(peer = %peer, validator = %p.id, "peer exceeded its limits; disconnecting");
+        self.metrics.disconnected(DisconnectReason::Penalty);
+        self.banned.insert(peer, now + lim.ban_duration);
+        self.swarm.behaviour_mut().allowed.disallow_peer(peer);
+    }
+}
+
+fn drop_reason(e: EnvelopeError) -> DropReason {
+    match e {
+        EnvelopeError::Malformed => DropReason::Malformed,
+        EnvelopeError::UnknownVersion(_) => DropReason::UnknownVersion,
+    }
+}

@@ -1,0 +1,173 @@
+//! Per-validator state: addresses, connection and dial backoff, the bounded outbound
+//! queue, and the inbound rate limiter.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use cairn_types::ValidatorId;
+use libp2p::{Multiaddr, PeerId};
+
+/// A token bucket: `rate` tokens per second up to `burst`.
+#[derive(Debug)]
+pub struct TokenBucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(rate: u32, burst: u32, now: Instant) -> TokenBucket {
+        TokenBucket {
+            tokens: f64::from(burst),
+            rate: f64::from(rate),
+            burst: f64::from(burst),
+            last: now,
+        }
+    }
+
+    /// Takes one token if there is one.
+    pub fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// What the network tracks about one validator.
+#[derive(Debug)]
+pub struct Peer {
+    /// Its validator id.
+    pub id: ValidatorId,
+    /// Addresses to dial it at.
+    pub addrs: Vec<Multiaddr>,
+    /// Open connections.
+    pub connections: usize,
+    /// A dial is under way.
+    pub dialing: bool,
+    /// Current reconnection delay.
+    pub backoff: Duration,
+    /// Earliest time of the next dial.
+    pub next_dial: Instant,
+    /// Encoded envelopes waiting to be sent.
+    pub queue: VecDeque<(u8, Vec<u8>)>,
+    /// Messages sent and not yet acknowledged.
+    pub in_flight: usize,
+    /// Requests outstanding.
+    pub requests: usize,
+    /// Inbound rate limiter.
+    pub bucket: TokenBucket,
+    /// Violations in the current window.
+    pub strikes: u32,
+    /// Start of the current violation window.
+    pub strike_start: Instant,
+}
+
+/// Every validator other than this node, by peer id.
+#[derive(Debug)]
+pub struct PeerBook {
+    /// Peer ids in validator order (including this node).
+    pub order: Vec<PeerId>,
+    /// The other validators.
+    pub peers: HashMap<PeerId, Peer>,
+}
+
+impl PeerBook {
+    /// Builds the book; `local` is left out.
+    pub fn new(
+        order: Vec<PeerId>,
+        addrs: &[Vec<Multiaddr>],
+        local: PeerId,
+        rate: (u32, u32),
+        initial_backoff: Duration,
+    ) -> PeerBook {
+        let now = Instant::now();
+        let mut peers = HashMap::new();
+        for (i, p) in order.iter().enumerate() {
+            if *p == local {
+                continue;
+            }
+            let id = ValidatorId(u16::try_from(i).unwrap_or(u16::MAX));
+            peers.insert(
+                *p,
+                Peer {
+                    id,
+                    addrs: addrs.get(i).cloned().unwrap_or_default(),
+                    connections: 0,
+                    dialing: false,
+                    backoff: initial_backoff,
+                    next_dial: now,
+                    queue: VecDeque::new(),
+                    in_flight: 0,
+                    requests: 0,
+                    bucket: TokenBucket::new(rate.0, rate.1, now),
+                    strikes: 0,
+                    strike_start: now,
+                },
+            );
+        }
+        PeerBook { order, peers }
+    }
+
+    /// The peer id of validator `id`.
+    pub fn peer_id(&self, id: ValidatorId) -> Option<PeerId> {
+        self.order.get(usize::from(id.0)).copied()
+    }
+
+    /// Validators with an open connection.
+    pub fn connected(&self) -> Vec<ValidatorId> {
+        let mut v: Vec<_> = self
+            .peers
+            .values()
+            .filter(|p| p.connections > 0)
+            .map(|p| p.id)
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Adds `addr` to `peer`'s dial addresses if it is a validator and the address is
+    /// new. Returns true if added.
+    pub fn learn(&mut self, peer: &PeerId, addr: Multiaddr) -> bool {
+        match self.peers.get_mut(peer) {
+            Some(p) if !p.addrs.contains(&addr) => {
+                p.addrs.push(addr);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Peer {
+    /// Records a violation; true if the peer is now over `max` in `window`.
+    pub fn strike(&mut self, now: Instant, window: Duration, max: u32) -> bool {
+        if now.saturating_duration_since(self.strike_start) > window {
+            self.strike_start = now;
+            self.strikes = 0;
+        }
+        self.strikes = self.strikes.saturating_add(1);
+        self.strikes > max
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_burst_then_refills() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(10, 5, t0);
+        assert_eq!((0..10).filter(|_| b.take(t0)).count(), 5);
+        assert!(b.take(t0 + Duration::from_millis(150)));
+        assert!(!b.take(t0 + Duration::from_millis(150)));
+    }
+}

@@ -17,6 +17,13 @@ pub enum Action {
     /// same batch. On restart, hand the last written value back to
     /// [`crate::Consensus::new`].
     PersistSafety(SafetyData),
+    /// Store `block` durably (synced, like `PersistSafety`) before performing any later
+    /// action of the batch: it is a block this validator is about to vote for. Keep it
+    /// across restarts, hand it back through `Setup::blocks` while it is uncommitted,
+    /// and answer other validators' `FetchBlock` requests with it. Since every QC has
+    /// at least f + 1 honest voters, a certified block can then always be fetched,
+    /// however many of them crash.
+    PersistBlock(Block),
     /// Send `message` to validator `to` (which may be this validator: deliver it back
     /// as an [`crate::Event::Message`]).
     Send {

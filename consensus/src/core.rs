@@ -30,6 +30,9 @@ pub struct Setup {
     pub safety: SafetyData,
     /// The last committed block ([`BlockInfo::genesis`] on first start).
     pub committed: BlockInfo,
+    /// Blocks persisted by [`Action::PersistBlock`] that are not yet committed (empty
+    /// on first start). Blocks at or below the committed height are ignored.
+    pub blocks: Vec<cairn_types::Block>,
 }
 
 /// One validator's consensus state machine. Feed it [`Event`]s with
@@ -83,6 +86,7 @@ impl Consensus {
             key,
             safety,
             committed,
+            blocks,
         } = setup;
         let expected = validators.key(me).ok_or(ConsensusError::NotAValidator {
             id: me,
@@ -97,6 +101,10 @@ impl Consensus {
             ));
         }
         let round = safety.high_qc.round() + 1;
+        let mut tree = BlockTree::new(committed);
+        for block in blocks {
+            tree.insert(block);
+        }
         Ok(Consensus {
             config,
             chain,
@@ -107,7 +115,7 @@ impl Consensus {
             round,
             last_round_tc: None,
             consecutive_timeouts: 0,
-            tree: BlockTree::new(committed),
+            tree,
             votes: VoteCollector::default(),
             timeouts: TimeoutCollector::default(),
             proposals: BTreeMap::new(),

@@ -57,6 +57,7 @@ impl Net {
                     key,
                     safety: SafetyData::genesis(&chain()),
                     committed: BlockInfo::genesis(&chain()),
+                    blocks: Vec::new(),
                 })
                 .unwrap()
             })
@@ -94,6 +95,7 @@ impl Net {
         let mut persisted_before_send = true;
         for action in actions {
             match action {
+                Action::PersistBlock(_) => {}
                 Action::PersistSafety(_) => {
                     self.persisted[me.0 as usize] += 1;
                     persisted_before_send = true;
@@ -259,6 +261,7 @@ fn restarted_validator_resends_its_stored_vote_and_no_other() {
         key: SecretKey::from_seed(&[2; 32]),
         safety,
         committed: *net.nodes[1].committed(),
+        blocks: Vec::new(),
     })
     .unwrap();
     // Show it the proposal it voted for again: it re-sends the same vote.

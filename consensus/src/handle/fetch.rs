@@ -54,6 +54,11 @@ impl Consensus {
         {
             return;
         }
+        if block.header.height <= self.tree.root().height {
+            // At or below the committed head: either committed already or on a dead
+            // branch. Nothing waits for it.
+            return;
+        }
         let hint = block.header.proposer;
         let parent = block.header.parent;
         let parent_height = block.header.height.saturating_sub(1);

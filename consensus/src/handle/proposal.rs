@@ -67,6 +67,12 @@ impl Consensus {
             return;
         }
         let parent = proposal.block.header.parent;
+        let root = *self.tree.root();
+        if proposal.block.header.justify.data.height <= root.height && parent != root.id {
+            // Extends a block at or below the committed head that is not the head: a
+            // branch that conflicts with the committed chain. Nothing to fetch.
+            return;
+        }
         if !self.tree.contains(&parent) {
             self.pending.insert(round, (from, proposal));
             self.fetch(parent, from);
@@ -160,6 +166,7 @@ impl Consensus {
         let vote = Vote::sign(&self.chain, data, self.me, &self.key);
         self.safety.highest_voted_round = self.safety.highest_voted_round.max(header.round);
         self.safety.last_vote = Some(vote.clone());
+        self.emit(Action::PersistBlock(proposal.block.clone()));
         self.emit(Action::PersistSafety(self.safety.clone()));
         self.send_vote(vote);
         // The leader is alive; what remains of the round is the next leader's work,

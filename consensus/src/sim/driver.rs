@@ -94,6 +94,12 @@ impl World {
                 }
             };
             match action {
+                Action::PersistBlock(block) => {
+                    let id = block.id();
+                    self.nodes[i].persisted_blocks.insert(id);
+                    self.nodes[i].known.insert(id);
+                    self.blocks.entry(id).or_insert(block);
+                }
                 Action::PersistSafety(safety) => {
                     self.log(|| {
                         let timeout = safety.last_timeout.as_ref().map(|t| t.round);
@@ -143,8 +149,8 @@ impl World {
                     certificate,
                 } => self.commit(i, blocks, &certificate),
                 Action::FetchBlock { id, from } => {
-                    if self.scenario_durable_blocks() && self.nodes[i].knows(&id) {
-                        // Its own store has it (kept across a restart).
+                    if self.nodes[i].knows(&id) {
+                        // Its own store has it (persisted, or kept across a restart).
                         if let Some(block) = self.blocks.get(&id).cloned() {
                             let inc = self.nodes[i].incarnation;
                             self.queue.push(
@@ -285,7 +291,6 @@ impl World {
         node.counters.commit_times.push(now);
         for block in blocks {
             let id = block.id();
-            node.counters.blocks_committed += 1;
             node.counters.txs_committed += block.txs.len() as u64;
             node.committed_ids.insert(id);
             self.blocks.entry(id).or_insert(block);

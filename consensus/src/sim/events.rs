@@ -123,10 +123,17 @@ impl World {
     }
 
     fn start(&mut self, i: usize) {
-        let now = self.now;
         let node = &mut self.nodes[i];
         let honest = node.is_honest();
-        let core = node.boot(&self.config, self.chain, &self.validators, now);
+        let committed_height = node.committed.height;
+        let blocks: Vec<Block> = node
+            .persisted_blocks
+            .iter()
+            .filter_map(|id| self.blocks.get(id))
+            .filter(|b| b.header.height > committed_height)
+            .cloned()
+            .collect();
+        let core = node.boot(&self.config, self.chain, &self.validators, blocks);
         #[cfg(feature = "unsafe-test-variants")]
         if let (Some(v), true) = (self.scenario.unsafe_variant, honest) {
             core.set_unsafe_variant(v);

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cairn_crypto::{Hash, SecretKey};
-use cairn_types::{ChainId, Round, ValidatorId, ValidatorSet};
+use cairn_types::{Block, ChainId, Round, ValidatorId, ValidatorSet};
 
 use super::byzantine::Byzantine;
 use crate::{BlockInfo, Config, Consensus, SafetyData, Setup};
@@ -23,7 +23,6 @@ pub(crate) enum Role {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct NodeCounters {
     pub(crate) commit_times: Vec<u64>,
-    pub(crate) blocks_committed: u64,
     pub(crate) txs_committed: u64,
     pub(crate) evidence: u64,
     pub(crate) crashes: u32,
@@ -45,6 +44,8 @@ pub(crate) struct Node {
     pub(crate) safety: SafetyData,
     pub(crate) committed: BlockInfo,
     pub(crate) committed_ids: BTreeSet<Hash>,
+    /// Blocks stored by `Action::PersistBlock` (the blocks it voted for).
+    pub(crate) persisted_blocks: BTreeSet<Hash>,
     // Volatile: lost on crash.
     pub(crate) known: BTreeSet<Hash>,
     pub(crate) timer_token: u64,
@@ -53,8 +54,6 @@ pub(crate) struct Node {
     pub(crate) payload_token: u64,
     /// Blocks being fetched, with the number of retries so far.
     pub(crate) fetching: BTreeMap<Hash, u32>,
-    /// When it last (re)started.
-    pub(crate) started_at: u64,
     /// Whether it committed a block proposed after progress became required.
     pub(crate) fresh: bool,
     pub(crate) counters: NodeCounters,
@@ -72,12 +71,12 @@ impl Node {
             safety: SafetyData::genesis(chain),
             committed: BlockInfo::genesis(chain),
             committed_ids: BTreeSet::new(),
+            persisted_blocks: BTreeSet::new(),
             known: BTreeSet::new(),
             timer_token: 0,
             payload_wait: None,
             payload_token: 0,
             fetching: BTreeMap::new(),
-            started_at: 0,
             fresh: false,
             counters: NodeCounters::default(),
         }
@@ -109,7 +108,7 @@ impl Node {
         config: &Config,
         chain: ChainId,
         validators: &ValidatorSet,
-        now: u64,
+        blocks: Vec<Block>,
     ) -> &mut Consensus {
         let setup = Setup {
             config: config.clone(),
@@ -119,9 +118,9 @@ impl Node {
             key: SecretKey::from_seed(&self.seed),
             safety: self.safety.clone(),
             committed: self.committed,
+            blocks,
         };
         self.incarnation += 1;
-        self.started_at = now;
         self.core.insert(
             Consensus::new(setup).expect("the simulator builds a valid setup from persisted state"),
         )
@@ -132,7 +131,9 @@ impl Node {
         self.core = None;
         self.incarnation += 1;
         if !durable_blocks {
-            self.known.clear();
+            // Only what it persisted survives: the blocks it voted for (and committed).
+            let persisted = &self.persisted_blocks;
+            self.known.retain(|id| persisted.contains(id));
         }
         self.payload_wait = None;
         self.fetching.clear();

@@ -140,11 +140,6 @@ impl World {
         world
     }
 
-    /// Whether drivers keep received blocks across restarts.
-    pub(crate) fn scenario_durable_blocks(&self) -> bool {
-        self.scenario.durable_blocks
-    }
-
     /// Adds a line to the trace, if one is kept.
     pub(crate) fn log(&mut self, line: impl FnOnce() -> String) {
         if self.trace_lines == 0 {

@@ -13,6 +13,8 @@ import sys
 import blake3
 from nacl.signing import SigningKey
 
+from scale import compact, u64
+
 DEFAULT_PARAMS = [  # docs/GENESIS.md section 2, in hashing order
     ("round_timeout_ms", 1000),
     ("max_round_timeout_ms", 30000),
@@ -38,14 +40,6 @@ def vector(text, name):
     return json.loads(document), fields
 
 
-def compact(n):
-    if n < 1 << 6:
-        return bytes([n << 2])
-    if n < 1 << 14:
-        return ((n << 2) | 1).to_bytes(2, "little")
-    if n < 1 << 30:
-        return ((n << 2) | 2).to_bytes(4, "little")
-    raise ValueError("too long")
 
 
 def string(s):
@@ -53,8 +47,6 @@ def string(s):
     return compact(len(data)) + data
 
 
-def u64(n):
-    return n.to_bytes(8, "little")
 
 
 def base58_decode(s):

@@ -11,6 +11,8 @@ import sys
 import blake3
 from nacl.signing import SigningKey
 
+from scale import compact, u64
+
 
 def parse_vectors(text):
     vectors, name, block = {}, None, False
@@ -28,18 +30,8 @@ def parse_vectors(text):
     return vectors
 
 
-def compact(n):
-    if n < 1 << 6:
-        return bytes([n << 2])
-    if n < 1 << 14:
-        return ((n << 2) | 1).to_bytes(2, "little")
-    if n < 1 << 30:
-        return ((n << 2) | 2).to_bytes(4, "little")
-    raise ValueError("too long")
 
 
-def u64(n):
-    return n.to_bytes(8, "little")
 
 
 def h(data):

@@ -9,7 +9,7 @@ use cairn_crypto::{Hash, PublicKey};
 use cairn_types::{
     AccountState, Block, BlockHeader, Height, Payload, QuorumCert, Receipt, Transaction, Wire,
 };
-use rocksdb::{Direction, IteratorMode, ReadOptions};
+use rocksdb::{DB, DBIteratorWithThreadMode, Direction, IteratorMode, ReadOptions};
 
 use crate::schema::*;
 use crate::{Result, StorageError, Store};
@@ -89,17 +89,23 @@ impl Store {
         Ok(Some(Block { header, txs }))
     }
 
-    /// The transactions stored for `height`, in order; a gap in their positions is
-    /// corruption.
-    pub(crate) fn block_txs(&self, height: Height) -> Result<Payload> {
+    /// The raw `(position key, transaction)` entries stored for `height`, in position
+    /// order (the reader checks the positions).
+    pub(crate) fn tx_entries(&self, height: Height) -> Result<DBIteratorWithThreadMode<'_, DB>> {
         let mut options = ReadOptions::default();
         options.set_iterate_upper_bound(position_key(height.saturating_add(1), 0).to_vec());
         let start = position_key(height, 0);
-        let iter = self.db.iterator_cf_opt(
+        Ok(self.db.iterator_cf_opt(
             self.cf(CF_TXS)?,
             options,
             IteratorMode::From(&start, Direction::Forward),
-        );
+        ))
+    }
+
+    /// The transactions stored for `height`, in order; a gap in their positions is
+    /// corruption.
+    pub(crate) fn block_txs(&self, height: Height) -> Result<Payload> {
+        let iter = self.tx_entries(height)?;
         let mut txs = Vec::new();
         for item in iter {
             let (key, value) = item.map_err(StorageError::db("read"))?;
@@ -112,7 +118,7 @@ impl Store {
             }
             txs.push(decode(&value, "txs", &key)?);
         }
-        Payload::new(txs).map_err(|e| StorageError::corrupt("txs", &start, e))
+        Payload::new(txs).map_err(|e| StorageError::corrupt("txs", &position_key(height, 0), e))
     }
 
     /// The committed transaction with hash `hash`, with its receipt and block id. A

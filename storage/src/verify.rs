@@ -5,7 +5,6 @@ use cairn_types::limits::MAX_BLOCK_TXS;
 use cairn_types::{
     BlockHeader, ChainId, Height, QuorumCert, Receipt, Round, Transaction, ValidatorSet, Wire,
 };
-use rocksdb::{Direction, IteratorMode, ReadOptions};
 
 use crate::schema::*;
 use crate::{ChainFault, Head, Result, StorageError, Store};
@@ -164,14 +163,7 @@ impl Store {
     fn audit_txs(&self, header: &BlockHeader) -> Result<u64> {
         let height = header.height;
         let fail = |fault| invalid(height, fault);
-        let mut options = ReadOptions::default();
-        options.set_iterate_upper_bound(position_key(height.saturating_add(1), 0).to_vec());
-        let start = position_key(height, 0);
-        let iter = self.db.iterator_cf_opt(
-            self.cf(CF_TXS)?,
-            options,
-            IteratorMode::From(&start, Direction::Forward),
-        );
+        let iter = self.tx_entries(height)?;
         let mut hashes = Vec::new();
         for item in iter {
             let (key, value) = item.map_err(StorageError::db("read"))?;

@@ -100,7 +100,7 @@ impl Consensus {
                 "its genesis certificate names another chain".into(),
             ));
         }
-        let round = safety.high_qc.round() + 1;
+        let round = safety.high_qc.round().saturating_add(1);
         let mut tree = BlockTree::new(committed);
         for block in blocks {
             tree.insert(block);
@@ -186,7 +186,7 @@ impl Consensus {
         let resume = self
             .safety
             .highest_voted_round
-            .max(self.safety.high_qc.round() + 1);
+            .max(self.safety.high_qc.round().saturating_add(1));
         self.enter_round(resume);
     }
 

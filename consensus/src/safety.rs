@@ -128,11 +128,11 @@ impl SafetyData {
         qc_round: Round,
         tc: Option<&TimeoutCert>,
     ) -> Result<(), SafetyError> {
-        if round == qc_round + 1 {
+        if qc_round.checked_add(1) == Some(round) {
             return Ok(());
         }
         match tc {
-            Some(tc) if tc.round + 1 == round => {
+            Some(tc) if tc.round.checked_add(1) == Some(round) => {
                 let tc_high_qc_round = tc.max_high_qc_round();
                 if qc_round >= tc_high_qc_round {
                     Ok(())

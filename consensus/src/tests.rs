@@ -302,3 +302,42 @@ fn restarted_validator_resends_its_stored_vote_and_no_other() {
         }
     )));
 }
+
+#[test]
+fn extreme_rounds_from_outside_never_panic() {
+    let mut net = Net::new(4);
+    net.start();
+    net.run(300);
+    let proposal = net.nodes[0]
+        .proposals
+        .values()
+        .next()
+        .cloned()
+        .expect("a proposal");
+    let vote = net.nodes[1].safety().last_vote.clone().expect("a vote");
+    let node = &mut net.nodes[2];
+    for round in [u64::MAX, u64::MAX - 1] {
+        let mut v = vote.clone();
+        v.data.round = round;
+        v.data.parent_round = round;
+        node.handle(Event::vote(ValidatorId(1), v.clone()));
+        node.handle(Event::quorum_cert(
+            ValidatorId(1),
+            cairn_types::QuorumCert {
+                data: v.data,
+                signatures: Default::default(),
+            },
+        ));
+        let mut p = proposal.clone();
+        p.block.header.round = round;
+        p.block.header.justify.data.height = u64::MAX;
+        p.timeout_cert = Some(cairn_types::TimeoutCert {
+            round,
+            entries: Default::default(),
+        });
+        node.handle(Event::proposal(ValidatorId(0), p));
+    }
+    // Still working: the cluster keeps committing.
+    net.run(2_000);
+    net.assert_consistent();
+}

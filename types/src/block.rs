@@ -92,7 +92,7 @@ impl Block {
                 "parent is not the block its justify QC certifies".into(),
             ));
         }
-        if header.height != header.justify.data.height + 1 {
+        if header.justify.data.height.checked_add(1) != Some(header.height) {
             return Err(invalid(format!(
                 "height does not follow the justify QC's height {}",
                 header.justify.data.height
@@ -166,7 +166,7 @@ impl Proposal {
         )?;
         header.justify.verify(chain, validators)?;
         if let Some(tc) = &self.timeout_cert {
-            if tc.round + 1 != header.round {
+            if tc.round.checked_add(1) != Some(header.round) {
                 return Err(TypesError::InvalidBlock {
                     height: header.height,
                     problem: format!(

@@ -36,7 +36,7 @@ impl VoteData {
     /// If a QC on this data proves a commit, the id and round of the committed block:
     /// the parent, when the two rounds are consecutive (the 2-chain rule).
     pub fn commits(&self) -> Option<(Hash, Round)> {
-        (self.parent_round + 1 == self.round && self.round > 0)
+        (self.parent_round.checked_add(1) == Some(self.round) && self.round > 0)
             .then_some((self.parent_id, self.parent_round))
     }
 }

@@ -16,7 +16,7 @@ impl Consensus {
             self.last_round_tc = None;
             self.consecutive_timeouts = 0;
             self.announce_commit = committed_txs;
-            self.enter_round(qc.round() + 1);
+            self.enter_round(qc.round().saturating_add(1));
         }
     }
 
@@ -74,7 +74,7 @@ impl Consensus {
         if tc.round < self.round {
             return;
         }
-        let next = tc.round + 1;
+        let next = tc.round.saturating_add(1);
         self.last_round_tc = Some(tc);
         self.consecutive_timeouts = self.consecutive_timeouts.saturating_add(1);
         self.announce_commit = false;

@@ -111,7 +111,7 @@ impl Consensus {
         }
         match &proposal.timeout_cert {
             Some(tc) => {
-                tc.round + 1 == proposal.block.header.round
+                tc.round.checked_add(1) == Some(proposal.block.header.round)
                     && self.verify_once(tc, |c, v| tc.verify(c, v))
             }
             None => true,
@@ -196,7 +196,7 @@ impl Consensus {
 
     /// Votes go to the next round's leader.
     fn send_vote(&mut self, vote: Vote) {
-        let next_leader = self.validators.leader(vote.data.round + 1);
+        let next_leader = self.validators.leader(vote.data.round.saturating_add(1));
         if next_leader == self.me {
             self.on_own_vote(vote);
         } else {

@@ -28,11 +28,11 @@ impl Consensus {
     /// A block in `round` needs the high QC to be from the previous round, or a TC
     /// for the previous round.
     fn can_justify(&self, round: Round) -> bool {
-        self.safety.high_qc.round() + 1 == round
+        self.safety.high_qc.round().checked_add(1) == Some(round)
             || self
                 .last_round_tc
                 .as_ref()
-                .is_some_and(|tc| tc.round + 1 == round)
+                .is_some_and(|tc| tc.round.checked_add(1) == Some(round))
     }
 
     /// The driver's payload: propose it, if this validator still leads the round.
@@ -57,7 +57,7 @@ impl Consensus {
                 .min(cairn_types::limits::MAX_BLOCK_TXS),
         );
         let justify = self.safety.high_qc.clone();
-        let timeout_cert = if justify.round() + 1 == round {
+        let timeout_cert = if justify.round().checked_add(1) == Some(round) {
             None
         } else {
             self.last_round_tc.clone()
@@ -68,7 +68,7 @@ impl Consensus {
             .map_or(0, |p| p.timestamp_ms);
         let header = BlockHeader {
             chain_id: self.chain,
-            height: justify.data.height + 1,
+            height: justify.data.height.saturating_add(1),
             round,
             parent: justify.block_id(),
             payload_root: Block::payload_root_of(&txs),

@@ -1,6 +1,6 @@
 //! Collecting votes as the next round's leader.
 
-use cairn_types::Vote;
+use cairn_types::{Round, Vote};
 
 use crate::collect::Collected;
 use crate::{Action, Consensus};
@@ -25,7 +25,8 @@ impl Consensus {
     /// rounds near the current one.
     fn vote_is_collectable(&self, vote: &Vote) -> bool {
         let round = vote.data.round;
-        self.validators.leader(round + 1) == self.me
+        round < Round::MAX
+            && self.validators.leader(round + 1) == self.me
             && round + 1 >= self.round
             && round <= self.round.saturating_add(self.config.round_window)
     }

@@ -25,6 +25,28 @@ pub(crate) struct Ctx<'a> {
     pub(crate) window: u64,
 }
 
+impl<'a> Ctx<'a> {
+    /// What validator `me` (key `key`, state machine `core`) knows when it misbehaves.
+    pub(crate) fn of(
+        chain: &'a ChainId,
+        validators: &'a ValidatorSet,
+        window: u64,
+        me: ValidatorId,
+        key: &'a SecretKey,
+        core: &'a crate::Consensus,
+    ) -> Ctx<'a> {
+        Ctx {
+            chain,
+            validators,
+            me,
+            key,
+            round: core.round(),
+            high_qc: &core.safety().high_qc,
+            window,
+        }
+    }
+}
+
 impl Ctx<'_> {
     /// Every validator but this one, in id order.
     pub(crate) fn others(&self) -> Vec<ValidatorId> {

@@ -24,15 +24,14 @@ impl World {
         let actions = core.handle(event);
         let outs = match &mut node.role {
             Role::Byzantine(b) => {
-                let ctx = Ctx {
-                    chain: &self.chain,
-                    validators: &self.validators,
-                    me: node.id,
-                    key: &node.key,
-                    round: core.round(),
-                    high_qc: &core.safety().high_qc,
-                    window: self.config.round_window,
-                };
+                let ctx = Ctx::of(
+                    &self.chain,
+                    &self.validators,
+                    self.config.round_window,
+                    node.id,
+                    &node.key,
+                    core,
+                );
                 b.transform(&ctx, actions)
             }
             _ => actions.into_iter().map(Out::Act).collect(),
@@ -53,15 +52,14 @@ impl World {
         }
         let node = &mut self.nodes[to];
         if let (Role::Byzantine(b), Some(core)) = (&mut node.role, &node.core) {
-            let ctx = Ctx {
-                chain: &self.chain,
-                validators: &self.validators,
-                me: node.id,
-                key: &node.key,
-                round: core.round(),
-                high_qc: &core.safety().high_qc,
-                window: self.config.round_window,
-            };
+            let ctx = Ctx::of(
+                &self.chain,
+                &self.validators,
+                self.config.round_window,
+                node.id,
+                &node.key,
+                core,
+            );
             let outs = b.observe(&ctx, &message);
             self.perform(to, outs);
         }

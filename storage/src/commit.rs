@@ -48,6 +48,8 @@ pub struct CommitBatch {
     pub receipts: Vec<Receipt>,
     /// The state changes of executing `blocks`, applied in order.
     pub changes: Vec<StateChange>,
+    /// One state hash per block of `blocks`: the execution result after that block.
+    pub state_roots: Vec<Hash>,
 }
 
 impl Store {
@@ -72,10 +74,19 @@ impl Store {
         let mut parent = self.parent_of_next(head)?;
         let mut batch = WriteBatch::default();
         let mut receipts = commit.receipts.iter();
+        let mut state_roots = commit.state_roots.iter();
         for block in &commit.blocks {
             let hashes = check_block(&self.chain, block, &parent)?;
             let id = block.id();
             self.add_block(&mut batch, block, &id, &hashes, &mut receipts)?;
+            let state_root = state_roots.next().ok_or_else(|| {
+                bad(block.header.height, "no state root for this block")
+            })?;
+            batch.put_cf(
+                self.cf(CF_RESULTS)?,
+                height_key(block.header.height),
+                state_root.as_bytes(),
+            );
             parent = Parent {
                 id,
                 height: block.header.height,
@@ -88,10 +99,19 @@ impl Store {
                 format!("receipt for a transaction not in the commit: {extra:?}"),
             ));
         }
+        if state_roots.next().is_some() {
+            return Err(bad(parent.height, "more state roots than blocks"));
+        }
         check_certificate(&commit.certificate, &parent)?;
         let certificate = commit.certificate.to_wire();
         batch.put_cf(self.cf(CF_COMMITS)?, height_key(parent.height), certificate);
         self.add_changes(&mut batch, &commit.changes)?;
+        // Pending blocks at or below the new head are committed or on a dead branch.
+        batch.delete_range_cf(
+            self.cf(CF_PENDING)?,
+            height_key(0),
+            height_key(parent.height.saturating_add(1)),
+        );
         batch.put_cf(
             self.cf(CF_META)?,
             META_HEAD,
@@ -104,9 +124,10 @@ impl Store {
         })
     }
 
-    /// Writes the genesis application state (accounts and keys). Allowed only before the
-    /// first block is committed; writing the same changes again is harmless.
-    pub fn write_genesis_state(&self, changes: &[StateChange]) -> Result<()> {
+    /// Writes the genesis application state (accounts and keys) and its state hash (the
+    /// result at height 0). Allowed only before the first block is committed; writing the
+    /// same changes again is harmless.
+    pub fn write_genesis_state(&self, changes: &[StateChange], state_root: &Hash) -> Result<()> {
         // The lock guards no in-memory state (the head lives in the database), so a
         // panic in another commit leaves nothing to repair.
         let _guard = self.write_lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -116,6 +137,7 @@ impl Store {
         }
         let mut batch = WriteBatch::default();
         self.add_changes(&mut batch, changes)?;
+        batch.put_cf(self.cf(CF_RESULTS)?, height_key(0), state_root.as_bytes());
         self.write(batch, "genesis state write")
     }
 

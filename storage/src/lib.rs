@@ -6,6 +6,7 @@
 //!   or schema version.
 //! * [`Store::commit`] writes a [`CommitBatch`] — blocks, indexes, receipts, state
 //!   changes, commit certificate, new head — as one atomic, synced RocksDB write batch.
+//! * [`Store::put_pending_block`] keeps blocks consensus votes for until they commit.
 //! * [`Store::put_safety_state`] persists consensus's safety state with a synced write;
 //!   the vote or timeout it protects may leave the node only after it returns.
 //! * Reads: blocks by height or id, header ranges, transactions by hash with receipt and
@@ -22,6 +23,7 @@ mod commit;
 mod error;
 mod fault;
 mod options;
+mod pending;
 mod read;
 pub mod schema;
 mod secondary;

@@ -169,6 +169,18 @@ impl Store {
         decode_opt(self.get(CF_RECEIPTS, &key)?, "receipts", &key)
     }
 
+    /// The state hash after executing the block at `height` (height 0: the genesis
+    /// state), as this node computed it when it committed that block.
+    pub fn state_root_at(&self, height: Height) -> Result<Option<Hash>> {
+        let key = height_key(height);
+        match self.get(CF_RESULTS, &key)? {
+            None => Ok(None),
+            Some(bytes) => parse_hash(&bytes)
+                .map(Some)
+                .ok_or_else(|| StorageError::corrupt("results", &key, "not a 32-byte hash")),
+        }
+    }
+
     /// The application value under `key`.
     pub fn state(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.get(CF_STATE, key)

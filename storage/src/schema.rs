@@ -30,8 +30,16 @@ pub const CF_STATE: &str = "state";
 /// `accounts`: public key (32 bytes) → `SCALE(AccountState)`.
 pub const CF_ACCOUNTS: &str = "accounts";
 
+/// `results`: height (u64 BE) → the 32-byte state hash after executing that block
+/// (height 0: the genesis state).
+pub const CF_RESULTS: &str = "results";
+
+/// `pending`: height (u64 BE) ‖ block id (32) → `SCALE(Block)`: blocks consensus
+/// persisted before voting for them that are not committed yet.
+pub const CF_PENDING: &str = "pending";
+
 /// Every column family, in the order they are opened.
-pub const COLUMN_FAMILIES: [&str; 9] = [
+pub const COLUMN_FAMILIES: [&str; 11] = [
     CF_META,
     CF_HEADERS,
     CF_HEIGHTS,
@@ -41,6 +49,8 @@ pub const COLUMN_FAMILIES: [&str; 9] = [
     CF_COMMITS,
     CF_STATE,
     CF_ACCOUNTS,
+    CF_RESULTS,
+    CF_PENDING,
 ];
 
 /// Meta key of the schema version: `u32` LE.
@@ -52,6 +62,14 @@ pub const META_CHAIN_ID: &[u8] = b"chain_id";
 pub const META_HEAD: &[u8] = b"head";
 /// Meta key of the consensus safety state: opaque bytes owned by consensus.
 pub const META_SAFETY: &[u8] = b"safety_state";
+
+/// Key of a pending block: height (u64 BE) ‖ block id.
+pub fn pending_key(height: Height, id: &Hash) -> [u8; 40] {
+    let mut key = [0u8; 40];
+    key[..8].copy_from_slice(&height.to_be_bytes());
+    key[8..].copy_from_slice(id.as_bytes());
+    key
+}
 
 /// Key of a height: 8 bytes big-endian.
 pub fn height_key(height: Height) -> [u8; 8] {

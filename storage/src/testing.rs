@@ -191,11 +191,16 @@ impl ChainBuilder {
             parent_id: self.tip.id,
             parent_round: self.tip.round,
         });
+        let state_roots = blocks
+            .iter()
+            .map(|b| Hash::digest_parts(&[b"test state", b.id().as_bytes()]))
+            .collect();
         CommitBatch {
             blocks,
             certificate,
             receipts,
             changes,
+            state_roots,
         }
     }
 

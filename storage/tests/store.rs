@@ -98,7 +98,9 @@ fn state_changes_put_delete_and_accounts() {
             },
         },
     ];
-    store.write_genesis_state(&genesis).unwrap();
+    let genesis_root = cairn_crypto::Hash::digest(b"genesis state");
+    store.write_genesis_state(&genesis, &genesis_root).unwrap();
+    assert_eq!(store.state_root_at(0).unwrap(), Some(genesis_root));
     let mut builder = ChainBuilder::new(1);
     let mut batch = builder.next_commit(1);
     batch.changes = vec![
@@ -113,13 +115,15 @@ fn state_changes_put_delete_and_accounts() {
         },
     ];
     store.commit(&batch).unwrap();
+    assert_eq!(store.state_root_at(1).unwrap(), Some(batch.state_roots[0]));
+    assert_eq!(store.state_root_at(2).unwrap(), None);
     assert_eq!(store.state(b"a").unwrap(), None);
     assert_eq!(store.state(b"b").unwrap(), Some(b"3".to_vec()));
     assert_eq!(
         store.account(&admin).unwrap(),
         Some(AccountState::default())
     );
-    let err = store.write_genesis_state(&genesis).unwrap_err();
+    let err = store.write_genesis_state(&genesis, &genesis_root).unwrap_err();
     assert!(
         matches!(err, StorageError::GenesisAfterCommit { head: 1 }),
         "{err}"
@@ -185,6 +189,12 @@ fn commits_that_do_not_extend_the_head_are_refused_and_change_nothing() {
         blocks: vec![],
         ..good.clone()
     };
+    let mut missing_root = good.clone();
+    missing_root.state_roots.pop();
+    assert!(matches!(
+        store.commit(&missing_root),
+        Err(StorageError::BadCommit { .. })
+    ));
     assert!(matches!(
         store.commit(&empty),
         Err(StorageError::BadCommit { .. })
@@ -264,4 +274,23 @@ fn a_full_disk_is_an_error_and_loses_nothing_committed() {
     assert!(report.head.height >= durable);
     drop(store);
     std::fs::remove_dir_all(&path).unwrap();
+}
+
+#[test]
+fn pending_blocks_survive_reopen_and_are_dropped_by_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut builder = ChainBuilder::new(2);
+    let first = builder.next_commit(1);
+    let above = builder.next_block();
+    {
+        let store = cairn_storage::Store::open(dir.path(), &ChainBuilder::chain_id()).unwrap();
+        store.put_pending_block(&first.blocks[0]).unwrap();
+        store.put_pending_block(&above).unwrap();
+        assert_eq!(store.pending_blocks().unwrap().len(), 2);
+    }
+    let store = cairn_storage::Store::open(dir.path(), &ChainBuilder::chain_id()).unwrap();
+    let pending = store.pending_blocks().unwrap();
+    assert_eq!(pending, vec![first.blocks[0].clone(), above.clone()]);
+    store.commit(&first).unwrap();
+    assert_eq!(store.pending_blocks().unwrap(), vec![above]);
 }

@@ -1,0 +1,35 @@
+//! Blocks persisted before they commit: consensus stores a block durably before voting
+//! for it (`Action::PersistBlock`), so a certified block survives its voters' crashes.
+
+use cairn_types::{Block, Wire};
+use rocksdb::{IteratorMode, WriteBatch};
+
+use crate::schema::{CF_PENDING, pending_key};
+use crate::{Result, StorageError, Store};
+
+impl Store {
+    /// Stores an uncommitted block durably (synced); returns only when it is on disk.
+    /// Blocks at or below the committed head are dropped by the next commit.
+    pub fn put_pending_block(&self, block: &Block) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        let key = pending_key(block.header.height, &block.id());
+        batch.put_cf(self.cf(CF_PENDING)?, key, block.to_wire());
+        self.write(batch, "pending-block write")
+    }
+
+    /// Every stored uncommitted block above the committed head, lowest height first.
+    pub fn pending_blocks(&self) -> Result<Vec<Block>> {
+        let head = self.head()?.height;
+        let mut blocks = Vec::new();
+        for item in self.db.iterator_cf(self.cf(CF_PENDING)?, IteratorMode::Start) {
+            let (key, value) = item.map_err(StorageError::db("read"))?;
+            let block = Block::from_wire(&value).map_err(|e| {
+                StorageError::corrupt("pending", &key, format!("undecodable block: {e}"))
+            })?;
+            if block.header.height > head {
+                blocks.push(block);
+            }
+        }
+        Ok(blocks)
+    }
+}

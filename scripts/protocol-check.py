@@ -17,7 +17,7 @@ from scale import compact, u64
 def parse_vectors(text):
     vectors, name, block = {}, None, False
     for line in text.splitlines():
-        if line.startswith("#### Vector: "):
+        if line.startswith("#### Vector: ") or line.startswith("#### Execution vector: "):
             name = line.split(": ", 1)[1].strip()
             vectors[name] = {}
         elif line.startswith("```"):
@@ -94,7 +94,23 @@ def main():
     vote = vote_data + (1).to_bytes(2, "little") + validator.sign(signing).signature
     check("vote signing_bytes", signing, vectors["vote"]["signing_bytes"])
     check("vote vote", vote, vectors["vote"]["vote"])
+    check_state_hash_chain(vectors["state-hash-chain"], chain_id, sender)
     print("all vectors rebuilt from the document's rules")
+
+
+def check_state_hash_chain(v, chain_id, alice):
+    """Section 11: the genesis change list from the rules, then S_0, S_1, S_2."""
+    check("state-hash-chain chain_id", chain_id, v["chain_id"])
+    admin = bytes([1, 2])  # Some(Role::Admin)
+    genesis_e = compact(1) + bytes([2]) + alice + admin + u64(5_000_000) + u64(0)
+    check("state-hash-chain genesis_e", genesis_e, v["genesis_e"])
+    s = h(b"cairn/state/v1/genesis" + chain_id + genesis_e)
+    check("state-hash-chain s_0", s, v["s_0"])
+    for height in (1, 2):
+        changes = bytes.fromhex(v[f"block_{height}_e"])
+        receipts = bytes.fromhex(v[f"block_{height}_receipts"])
+        s = h(b"cairn/state/v1" + s + u64(height) + h(changes) + h(receipts))
+        check(f"state-hash-chain s_{height}", s, v[f"s_{height}"])
 
 
 if __name__ == "__main__":

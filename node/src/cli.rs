@@ -28,6 +28,53 @@ pub enum Command {
     /// Build and check a genesis document.
     #[command(subcommand)]
     Genesis(GenesisCommand),
+    /// Set up and run a validator.
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Sign transactions, and submit them to a node.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Browse, prove and audit the chain, over RPC or from a data directory.
+    Explorer(cairn_explorer::cli::ExplorerArgs),
+    /// Run a local network of validators on 127.0.0.1, and load it.
+    #[command(subcommand)]
+    Testnet(cairn_testnet::cli::TestnetCommand),
+}
+
+/// `cairn node …`
+#[derive(Subcommand)]
+pub enum NodeCommand {
+    /// Create a validator home: config.toml and new consensus and network keys.
+    Init(NodeInit),
+    /// Run a validator until SIGINT or SIGTERM.
+    Run {
+        /// The validator's home directory (made by `cairn node init`).
+        #[arg(long)]
+        home: PathBuf,
+        /// The chain's genesis file.
+        #[arg(long)]
+        genesis: PathBuf,
+    },
+}
+
+/// `cairn node init`
+#[derive(Args)]
+pub struct NodeInit {
+    /// The home directory to create (or an empty existing one).
+    #[arg(long)]
+    pub home: PathBuf,
+    /// The validator's name (used in logs and suggested for the genesis).
+    #[arg(long, default_value = "validator")]
+    pub name: String,
+    /// The p2p listen multiaddr.
+    #[arg(long, default_value = "/ip4/127.0.0.1/tcp/26600")]
+    pub p2p_listen: String,
+    /// The JSON-RPC listen address.
+    #[arg(long, default_value = "127.0.0.1:8600")]
+    pub rpc_listen: std::net::SocketAddr,
+    /// The metrics listen address.
+    #[arg(long, default_value = "127.0.0.1:9600")]
+    pub metrics_listen: std::net::SocketAddr,
 }
 
 /// `cairn keys …`
@@ -148,4 +195,78 @@ pub struct AddAccount {
     /// An optional unique name.
     #[arg(long)]
     pub name: Option<String>,
+}
+
+/// `cairn tx …`
+#[derive(Subcommand)]
+pub enum TxCommand {
+    /// Sign a transaction and print it as 0x-hex SCALE (the `tx_submit` parameter).
+    Sign {
+        /// The sender's account key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The chain id (genesis hash), hex.
+        #[arg(long)]
+        chain_id: String,
+        /// The sender's next nonce.
+        #[arg(long)]
+        nonce: u64,
+        /// The operation.
+        #[command(subcommand)]
+        op: OpArg,
+    },
+    /// Sign a transaction and submit it over JSON-RPC.
+    Send {
+        /// The sender's account key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The node's JSON-RPC URL.
+        #[arg(long, default_value = "http://127.0.0.1:8600")]
+        rpc: String,
+        /// The nonce (default: the account's committed nonce, from the node).
+        #[arg(long)]
+        nonce: Option<u64>,
+        /// Wait until the transaction is in a block and show its receipt.
+        #[arg(long)]
+        wait: bool,
+        /// The operation.
+        #[command(subcommand)]
+        op: OpArg,
+    },
+}
+
+/// A transaction's operation on the command line.
+#[derive(Subcommand, Clone)]
+pub enum OpArg {
+    /// Set a key (needs the writer role). Text, or 0x-hex bytes.
+    Put {
+        /// The key.
+        key: String,
+        /// The value.
+        value: String,
+    },
+    /// Remove a key (needs the writer role).
+    Delete {
+        /// The key.
+        key: String,
+    },
+    /// Move an amount to another account (needs the writer role).
+    Transfer {
+        /// The receiving account's public key, hex.
+        to: String,
+        /// The amount.
+        amount: u64,
+    },
+    /// Give an account a role (needs the admin role).
+    Grant {
+        /// The account's public key, hex.
+        account: String,
+        /// admin, writer or reader.
+        role: Role,
+    },
+    /// Take an account's role away (needs the admin role).
+    Revoke {
+        /// The account's public key, hex.
+        account: String,
+    },
 }

@@ -8,7 +8,10 @@
 
 mod cli;
 mod commands;
+mod config;
+mod logging;
 mod output;
+mod run;
 
 use clap::Parser;
 
@@ -21,6 +24,10 @@ fn main() {
     let result = match cli.command {
         Command::Keys(command) => commands::keys::run(command, &out),
         Command::Genesis(command) => commands::genesis::run(command, &out),
+        Command::Node(command) => commands::node::run(command, &out),
+        Command::Testnet(command) => commands::testnet::run(command, cli.json),
+        Command::Tx(command) => commands::tx::run(command, &out),
+        Command::Explorer(args) => commands::explorer::run(args, cli.json),
     };
     if let Err(error) = result {
         out.error(&error);

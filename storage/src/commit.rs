@@ -79,9 +79,9 @@ impl Store {
             let hashes = check_block(&self.chain, block, &parent)?;
             let id = block.id();
             self.add_block(&mut batch, block, &id, &hashes, &mut receipts)?;
-            let state_root = state_roots.next().ok_or_else(|| {
-                bad(block.header.height, "no state root for this block")
-            })?;
+            let state_root = state_roots
+                .next()
+                .ok_or_else(|| bad(block.header.height, "no state root for this block"))?;
             batch.put_cf(
                 self.cf(CF_RESULTS)?,
                 height_key(block.header.height),

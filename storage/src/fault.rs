@@ -1,10 +1,12 @@
-//! What [`crate::Store::verify_chain`] can find wrong with a stored chain.
+//! What [`crate::Store::verify_chain`] and [`crate::audit::ChainAudit`] can find wrong
+//! with a chain.
 
 use cairn_crypto::Hash;
 use cairn_types::{ChainId, Height, Round};
 
 /// The first problem found at one height (the height is in
-/// [`crate::StorageError::InvalidChain`]). Each variant carries the values compared.
+/// [`crate::StorageError::InvalidChain`] or [`crate::audit::AuditFault`]). Each variant
+/// carries the values compared.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ChainFault {
     /// The audit was asked for another chain than the store's.
@@ -32,12 +34,13 @@ pub enum ChainFault {
         /// The decoder's reason.
         reason: String,
     },
-    /// The header's hash is not the id it is stored and indexed under.
-    #[error("header hashes to {computed}, but is stored as block {indexed}")]
+    /// The header's hash is not the id it is stored and indexed under (or, for blocks
+    /// from another source, the id that source names it by).
+    #[error("header hashes to {computed}, but is stored or named as block {indexed}")]
     IdMismatch {
-        /// The id in the height index.
+        /// The id in the height index (or the id the source states).
         indexed: Hash,
-        /// blake3 of the stored header.
+        /// blake3 of the header.
         computed: Hash,
     },
     /// The header says another height.

@@ -11,13 +11,16 @@
 //!   the vote or timeout it protects may leave the node only after it returns.
 //! * Reads: blocks by height or id, header ranges, transactions by hash with receipt and
 //!   position, state, accounts, head, commit certificates, safety state.
-//! * [`Store::verify_chain`] audits the whole chain against the validator set.
+//! * [`Store::verify_chain`] audits the whole chain against the validator set; its
+//!   per-block checks are [`audit::ChainAudit`], which audits blocks from any source
+//!   (the explorer feeds it blocks fetched over JSON-RPC).
 //!
 //! The on-disk layout is in [`schema`] and `docs/STORAGE.md`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+pub mod audit;
 mod check;
 mod commit;
 mod error;

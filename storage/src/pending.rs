@@ -21,7 +21,10 @@ impl Store {
     pub fn pending_blocks(&self) -> Result<Vec<Block>> {
         let head = self.head()?.height;
         let mut blocks = Vec::new();
-        for item in self.db.iterator_cf(self.cf(CF_PENDING)?, IteratorMode::Start) {
+        for item in self
+            .db
+            .iterator_cf(self.cf(CF_PENDING)?, IteratorMode::Start)
+        {
             let (key, value) = item.map_err(StorageError::db("read"))?;
             let block = Block::from_wire(&value).map_err(|e| {
                 StorageError::corrupt("pending", &key, format!("undecodable block: {e}"))

@@ -1,11 +1,12 @@
-//! The chain audit: walks the stored chain from genesis to head and checks every link.
+//! The chain audit of a store: walks the stored chain from genesis to head, feeding each
+//! block to a [`ChainAudit`] and checking what only a store has (indexes, receipts,
+//! nothing above the head).
 
-use cairn_crypto::{Hash, MerkleTree};
+use cairn_crypto::Hash;
 use cairn_types::limits::MAX_BLOCK_TXS;
-use cairn_types::{
-    BlockHeader, ChainId, Height, QuorumCert, Receipt, Round, Transaction, ValidatorSet, Wire,
-};
+use cairn_types::{BlockHeader, ChainId, Height, Receipt, Transaction, ValidatorSet, Wire};
 
+use crate::audit::{self, AuditFault, BlockEvidence, ChainAudit, undecodable};
 use crate::schema::*;
 use crate::{ChainFault, Head, Result, StorageError, Store};
 
@@ -20,12 +21,6 @@ pub struct VerifyReport {
     pub transactions: u64,
     /// Commit certificates checked.
     pub certificates: u64,
-}
-
-/// The block below the one being checked.
-struct Below {
-    id: Hash,
-    round: Round,
 }
 
 impl Store {
@@ -43,8 +38,9 @@ impl Store {
     /// * the head is the indexed block at its height, is covered by a stored commit
     ///   certificate, and nothing is stored above it.
     ///
-    /// The first failure is returned as [`StorageError::InvalidChain`] with its height.
-    /// `progress(height, head)` is called after each block.
+    /// The per-block checks are [`ChainAudit`]'s, shared with audits of blocks from
+    /// other sources. The first failure is returned as [`StorageError::InvalidChain`]
+    /// with its height. `progress(height, head)` is called after each block.
     pub fn verify_chain(
         &self,
         validators: &ValidatorSet,
@@ -59,41 +55,32 @@ impl Store {
             };
             return Err(invalid(0, fault));
         }
-        let mut report = VerifyReport {
-            head,
-            blocks: 0,
-            transactions: 0,
-            certificates: 0,
-        };
-        let mut below = Below {
-            id: chain.0,
-            round: 0,
-        };
+        let mut audit = ChainAudit::new(chain, validators);
         for height in 1..=head.height {
-            let header = self.audit_header(height, &below, validators)?;
-            report.transactions += self.audit_txs(&header)?;
-            let id = header.id();
-            if let Some(bytes) = self.get(CF_COMMITS, &height_key(height))? {
-                audit_certificate(&bytes, &id, &header, validators, chain)?;
-                report.certificates += 1;
-            }
-            report.blocks += 1;
-            below = Below {
-                id,
-                round: header.round,
-            };
+            let (id, header) = self.indexed_header(height)?;
+            let tx_hashes = self.stored_tx_hashes(height)?;
+            let certificate = self.get(CF_COMMITS, &height_key(height))?;
+            audit.check_block(BlockEvidence {
+                id: &id,
+                header: &header,
+                tx_hashes: &tx_hashes,
+                certificate: certificate.as_deref(),
+            })?;
+            self.audit_tx_records(height, &tx_hashes)?;
             progress(height, head.height);
         }
-        self.audit_head(head, &below.id)?;
-        Ok(report)
+        let summary = audit.finish(head.height, &head.id)?;
+        self.audit_nothing_above(head)?;
+        Ok(VerifyReport {
+            head,
+            blocks: summary.blocks,
+            transactions: summary.transactions,
+            certificates: summary.certificates,
+        })
     }
 
-    fn audit_header(
-        &self,
-        height: Height,
-        below: &Below,
-        validators: &ValidatorSet,
-    ) -> Result<BlockHeader> {
+    /// The id the height index names for `height`, and the header stored under it.
+    fn indexed_header(&self, height: Height) -> Result<(Hash, BlockHeader)> {
         let fail = |fault| invalid(height, fault);
         let id = match self.get(CF_HEIGHTS, &height_key(height))? {
             None => return Err(fail(ChainFault::MissingBlock)),
@@ -103,102 +90,47 @@ impl Store {
         let bytes = self
             .get(CF_HEADERS, id.as_bytes())?
             .ok_or_else(|| fail(ChainFault::MissingHeader { id }))?;
-        let header = BlockHeader::from_wire(&bytes)
-            .map_err(|e| fail(undecodable("header", e.to_string())))?;
-        let computed = header.id();
-        if computed != id {
-            return Err(fail(ChainFault::IdMismatch {
-                indexed: id,
-                computed,
-            }));
-        }
-        if header.height != height {
-            return Err(fail(ChainFault::WrongHeight {
-                found: header.height,
-            }));
-        }
-        if header.chain_id != self.chain {
-            return Err(fail(ChainFault::WrongChain {
-                found: header.chain_id,
-            }));
-        }
-        if header.parent != below.id {
-            return Err(fail(ChainFault::ParentLink {
-                expected: below.id,
-                found: header.parent,
-            }));
-        }
-        let justify = &header.justify.data;
-        if justify.block_id != below.id
-            || justify.round != below.round
-            || justify.height + 1 != height
-        {
-            return Err(fail(ChainFault::JustifyNotParent {
-                parent: below.id,
-                parent_round: below.round,
-                certified: justify.block_id,
-                certified_height: justify.height,
-                certified_round: justify.round,
-            }));
-        }
-        if header.round <= justify.round {
-            return Err(fail(ChainFault::RoundNotAbove {
-                round: header.round,
-                justify_round: justify.round,
-            }));
-        }
-        header
-            .justify
-            .verify(&self.chain, validators)
-            .map_err(|e| {
-                fail(ChainFault::JustifyInvalid {
-                    reason: e.to_string(),
-                })
-            })?;
-        Ok(header)
+        let header = audit::decode(height, "header", &bytes)?;
+        Ok((id, header))
     }
 
-    /// Checks the stored transactions, receipts and index entries of one block; returns
-    /// the number of transactions.
-    fn audit_txs(&self, header: &BlockHeader) -> Result<u64> {
-        let height = header.height;
-        let fail = |fault| invalid(height, fault);
-        let iter = self.tx_entries(height)?;
+    /// The hashes of the transactions stored for `height`, which must sit at positions
+    /// 0, 1, … and decode strictly.
+    fn stored_tx_hashes(&self, height: Height) -> Result<Vec<Hash>> {
         let mut hashes = Vec::new();
-        for item in iter {
+        for item in self.tx_entries(height)? {
             let (key, value) = item.map_err(StorageError::db("read"))?;
             let index = hashes.len() as u32;
             let position = parse_position_key(&key);
             if position != Some((height, index)) || hashes.len() >= MAX_BLOCK_TXS {
-                return Err(fail(ChainFault::TxGap {
+                let fault = ChainFault::TxGap {
                     expected: index,
                     found: position,
-                }));
+                };
+                return Err(invalid(height, fault));
             }
-            let tx = Transaction::from_wire(&value)
-                .map_err(|e| fail(undecodable(&format!("transaction {index}"), e.to_string())))?;
+            let tx: Transaction = audit::decode(height, &format!("transaction {index}"), &value)?;
             hashes.push(tx.hash());
         }
-        let computed = MerkleTree::root_of(&hashes);
-        if computed != header.payload_root {
-            return Err(fail(ChainFault::PayloadRoot {
-                header: header.payload_root,
-                computed,
-            }));
-        }
-        for (index, tx_hash) in (0u32..).zip(&hashes) {
+        Ok(hashes)
+    }
+
+    /// Every transaction of `height` has its receipt and its tx-hash index entry.
+    fn audit_tx_records(&self, height: Height, tx_hashes: &[Hash]) -> Result<()> {
+        for (index, tx_hash) in (0u32..).zip(tx_hashes) {
             self.audit_receipt(height, index, tx_hash)?;
             if self
                 .get(CF_TX_INDEX, &tx_index_key(tx_hash, height, index))?
                 .is_none()
             {
-                return Err(fail(ChainFault::TxIndexMissing {
+                let fault = ChainFault::TxIndexMissing {
                     index,
                     tx_hash: *tx_hash,
-                }));
+                };
+                return Err(invalid(height, fault));
             }
         }
-        Ok(hashes.len() as u64)
+        Ok(())
     }
 
     fn audit_receipt(&self, height: Height, index: u32, tx_hash: &Hash) -> Result<()> {
@@ -217,17 +149,7 @@ impl Store {
         Ok(())
     }
 
-    fn audit_head(&self, head: Head, last: &Hash) -> Result<()> {
-        let fail = |fault| invalid(head.height, fault);
-        if head.id != *last {
-            return Err(fail(ChainFault::HeadMismatch {
-                recorded: head.id,
-                found: *last,
-            }));
-        }
-        if head.height > 0 && self.get(CF_COMMITS, &height_key(head.height))?.is_none() {
-            return Err(fail(ChainFault::HeadNotCertified));
-        }
+    fn audit_nothing_above(&self, head: Head) -> Result<()> {
         if let Some(bytes) = self.get(CF_HEIGHTS, &height_key(head.height + 1))? {
             let id = parse_hash(&bytes).unwrap_or_default();
             return Err(invalid(head.height + 1, ChainFault::AboveHead { id }));
@@ -236,42 +158,6 @@ impl Store {
     }
 }
 
-fn audit_certificate(
-    bytes: &[u8],
-    id: &Hash,
-    header: &BlockHeader,
-    validators: &ValidatorSet,
-    chain: &ChainId,
-) -> Result<()> {
-    let fail = |fault| invalid(header.height, fault);
-    let certificate = QuorumCert::from_wire(bytes)
-        .map_err(|e| fail(undecodable("commit certificate", e.to_string())))?;
-    certificate.verify(chain, validators).map_err(|e| {
-        fail(ChainFault::CertificateInvalid {
-            reason: e.to_string(),
-        })
-    })?;
-    let data = &certificate.data;
-    if data.commits() != Some((*id, header.round)) || data.height != header.height + 1 {
-        return Err(fail(ChainFault::CertificateNotCommitting {
-            round: data.round,
-            height: data.height,
-            parent_id: data.parent_id,
-            parent_round: data.parent_round,
-            block: *id,
-            block_round: header.round,
-        }));
-    }
-    Ok(())
-}
-
-fn undecodable(what: &str, reason: String) -> ChainFault {
-    ChainFault::Undecodable {
-        what: what.to_string(),
-        reason,
-    }
-}
-
 fn invalid(height: Height, fault: ChainFault) -> StorageError {
-    StorageError::InvalidChain { height, fault }
+    AuditFault::new(height, fault).into()
 }

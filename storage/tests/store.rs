@@ -123,7 +123,9 @@ fn state_changes_put_delete_and_accounts() {
         store.account(&admin).unwrap(),
         Some(AccountState::default())
     );
-    let err = store.write_genesis_state(&genesis, &genesis_root).unwrap_err();
+    let err = store
+        .write_genesis_state(&genesis, &genesis_root)
+        .unwrap_err();
     assert!(
         matches!(err, StorageError::GenesisAfterCommit { head: 1 }),
         "{err}"

@@ -1,0 +1,88 @@
+//! Performing `Commit`: execute the blocks, write them with their receipts, state and
+//! certificate in one atomic batch, then tell the mempool and the subscribers.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result};
+use cairn_crypto::PublicKey;
+use cairn_storage::{CommitBatch, StateChange};
+use cairn_types::{Block, QuorumCert};
+
+use super::{Driver, blocking, now_ms};
+
+impl Driver {
+    /// Executes and stores `blocks` (lowest first) with the certificate that commits
+    /// the last. Any failure stops the node: the store and the core would disagree.
+    pub(super) async fn commit(
+        &mut self,
+        blocks: Vec<Block>,
+        certificate: QuorumCert,
+    ) -> Result<()> {
+        let Some(last) = blocks.last() else {
+            return Ok(());
+        };
+        let span = tracing::info_span!("commit", height = last.header.height);
+        let _enter = span.enter();
+        let store = self.shared.store.clone();
+        let chain = self.shared.genesis.chain_id();
+        let parent_root = self.state_root;
+        let (batch, head) = blocking(|| -> Result<_> {
+            let results = cairn_execution::execute_blocks(&*store, &chain, &blocks, &parent_root)
+                .context("cannot execute committed blocks")?;
+            let mut batch = CommitBatch {
+                blocks,
+                certificate,
+                receipts: Vec::new(),
+                changes: Vec::new(),
+                state_roots: Vec::new(),
+            };
+            for result in results {
+                batch.receipts.extend(result.receipts);
+                batch.changes.extend(result.changes);
+                batch.state_roots.push(result.state_root);
+            }
+            let head = store.commit(&batch).context("cannot write a commit")?;
+            Ok((batch, head))
+        })?;
+        if let Some(root) = batch.state_roots.last() {
+            self.state_root = *root;
+        }
+        self.after_commit(&batch);
+        self.forget_committed();
+        self.heads.send_replace(head);
+        tracing::info!(
+            height = head.height,
+            id = %head.id,
+            txs = batch.receipts.len(),
+            state_root = %self.state_root,
+            "committed"
+        );
+        Ok(())
+    }
+
+    /// Mempool clean-up and metrics after a commit is durable.
+    fn after_commit(&self, batch: &CommitBatch) {
+        let committed: Vec<_> = batch.receipts.iter().map(|r| r.tx_hash).collect();
+        let mut nonces: BTreeMap<PublicKey, u64> = BTreeMap::new();
+        for change in &batch.changes {
+            if let StateChange::Account { key, state } = change {
+                nonces.insert(*key, state.nonce);
+            }
+        }
+        let nonces: Vec<_> = nonces.into_iter().collect();
+        let size = {
+            let mut pool = self.shared.mempool();
+            pool.on_commit(&committed, &nonces);
+            pool.len()
+        };
+        let metrics = &self.shared.metrics;
+        metrics.mempool_size.set(size as i64);
+        metrics.committed_txs.inc_by(committed.len() as u64);
+        let now = now_ms();
+        for block in &batch.blocks {
+            let latency_ms = now.saturating_sub(block.header.timestamp_ms);
+            metrics.commit_latency.observe(latency_ms as f64 / 1_000.0);
+            metrics.height.set(block.header.height as i64);
+        }
+    }
+}

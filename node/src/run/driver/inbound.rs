@@ -1,0 +1,89 @@
+//! Messages and requests from other validators.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+use cairn_consensus::{Event, Message};
+use cairn_network::Incoming;
+use cairn_types::{BoundedVec, Transaction, ValidatorId, Wire};
+use parity_scale_codec::DecodeAll;
+
+use super::Driver;
+use super::verify::Verified;
+use crate::run::shared::Shared;
+use crate::run::wire::{KIND_CONSENSUS, KIND_TXS, MAX_GOSSIP_TXS, REQUEST_BLOCK};
+
+/// A gossip batch as it travels: at most [`MAX_GOSSIP_TXS`] transactions.
+pub type GossipBatch = BoundedVec<Transaction, MAX_GOSSIP_TXS>;
+
+impl Driver {
+    /// Routes one network input: consensus messages to the core, transaction batches
+    /// to the mempool (in their own task), block requests to the store.
+    pub(super) async fn on_incoming(&mut self, incoming: Incoming) -> Result<()> {
+        match incoming {
+            Incoming::Message {
+                from,
+                kind: KIND_CONSENSUS,
+                payload,
+            } => match Message::from_wire(&payload) {
+                Ok(message) => self.verifier.submit(from, message).await,
+                Err(e) => {
+                    self.shared.metrics.bad_messages.inc();
+                    tracing::debug!(from = from.0, error = %e, "undecodable consensus message");
+                }
+            },
+            Incoming::Message {
+                from,
+                kind: KIND_TXS,
+                payload,
+            } => {
+                tokio::spawn(admit_gossip(self.shared.clone(), from, payload));
+            }
+            Incoming::Request {
+                from,
+                kind: REQUEST_BLOCK,
+                payload,
+                responder,
+            } => {
+                self.answer_block_request(from, &payload, responder);
+            }
+            Incoming::Message { from, kind, .. } | Incoming::Request { from, kind, .. } => {
+                tracing::debug!(from = from.0, kind, "unknown message kind");
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands a message whose signatures checked out to the core.
+    pub(super) async fn on_verified(&mut self, checked: Verified) -> Result<()> {
+        if let Message::Proposal(proposal) = &checked.message {
+            self.remember(proposal.block.clone());
+        }
+        self.step(Event::Message {
+            from: checked.from,
+            message: checked.message,
+        })
+        .await
+    }
+}
+
+/// Admits a batch of transactions another validator shared. Invalid ones are dropped
+/// (the peer's mempool should have refused them; they are counted in the logs).
+async fn admit_gossip(shared: Arc<Shared>, from: ValidatorId, payload: Vec<u8>) {
+    let batch = match GossipBatch::decode_all(&mut payload.as_slice()) {
+        Ok(batch) => batch,
+        Err(e) => {
+            tracing::debug!(from = from.0, error = %e, "undecodable transaction batch");
+            return;
+        }
+    };
+    let admissions = batch.into_inner().into_iter().map(|tx| {
+        let shared = shared.clone();
+        async move { shared.admit(tx, false).await }
+    });
+    for result in futures::future::join_all(admissions).await {
+        if let Err(e) = result {
+            tracing::trace!(from = from.0, error = %e, "gossiped transaction not admitted");
+        }
+    }
+}

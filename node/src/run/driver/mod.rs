@@ -1,0 +1,227 @@
+//! The consensus driver: owns the I/O around the pure consensus core.
+//!
+//! One task runs [`Driver::run`]: it turns network messages, timers, fetched blocks and
+//! the mempool into [`Event`]s for the core and performs the core's [`Action`]s in
+//! order — durable writes (safety state, voted blocks, commits) complete before any
+//! later action of the same batch, so no vote or timeout leaves before the state that
+//! protects it is on disk (consensus/README.md, "Actions and the driver's duties").
+
+mod actions;
+mod commit;
+mod fetch;
+mod inbound;
+mod payload;
+mod verify;
+
+pub use inbound::GossipBatch;
+
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Result;
+use cairn_consensus::{Action, Consensus, Event};
+use cairn_crypto::Hash;
+use cairn_network::{Incoming, NetworkHandle};
+use cairn_storage::Head;
+use cairn_types::{Block, Round};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, Sleep, sleep_until};
+
+use super::shared::Shared;
+pub use fetch::FetchResult;
+
+/// A leader waiting (up to the heartbeat) for transactions to propose.
+struct PayloadWait {
+    round: Round,
+    parent: Hash,
+    deadline: Instant,
+}
+
+/// The driver's state: the core, the I/O handles and the little it remembers itself.
+pub struct Driver {
+    core: Consensus,
+    shared: Arc<Shared>,
+    net: NetworkHandle,
+    heads: watch::Sender<Head>,
+    /// Timer armed by `ScheduleTimeout`: (round, deadline).
+    timer: Option<(Round, Instant)>,
+    payload_wait: Option<PayloadWait>,
+    /// Recent uncommitted blocks (proposals seen, voted, fetched): to leave their
+    /// transactions out of new proposals and to answer block requests.
+    recent: HashMap<Hash, Block>,
+    /// The state hash after the committed head.
+    state_root: Hash,
+    heartbeat: Duration,
+    max_block_bytes: usize,
+    max_block_txs: usize,
+    block_fetch: Duration,
+    fetches: fetch::Fetches,
+    fetched_tx: mpsc::Sender<FetchResult>,
+    fetched_rx: mpsc::Receiver<FetchResult>,
+    verifier: verify::MessageVerifier,
+    verified_rx: mpsc::Receiver<verify::Verified>,
+}
+
+/// What [`Driver::new`] needs.
+pub struct DriverSetup {
+    /// The consensus core, built from the persisted state.
+    pub core: Consensus,
+    /// State shared with RPC.
+    pub shared: Arc<Shared>,
+    /// The network.
+    pub net: NetworkHandle,
+    /// Publishes each new committed head (RPC subscriptions follow it).
+    pub heads: watch::Sender<Head>,
+    /// The state hash after the committed head.
+    pub state_root: Hash,
+    /// Blocks persisted but not committed (they answer block requests).
+    pub pending: Vec<Block>,
+    /// How long a block request may take before another peer is asked.
+    pub block_fetch: Duration,
+}
+
+impl Driver {
+    /// A driver ready to [`run`](Driver::run).
+    pub fn new(setup: DriverSetup) -> Driver {
+        let params = &setup.shared.genesis.doc().params;
+        let (fetched_tx, fetched_rx) = mpsc::channel(256);
+        let (verifier, verified_rx) = verify::MessageVerifier::new(setup.shared.clone());
+        Driver {
+            verifier,
+            verified_rx,
+            heartbeat: Duration::from_millis(params.heartbeat_ms),
+            max_block_bytes: usize::try_from(params.max_block_bytes).unwrap_or(usize::MAX),
+            max_block_txs: usize::try_from(params.max_block_txs).unwrap_or(usize::MAX),
+            recent: setup.pending.into_iter().map(|b| (b.id(), b)).collect(),
+            core: setup.core,
+            shared: setup.shared,
+            net: setup.net,
+            heads: setup.heads,
+            timer: None,
+            payload_wait: None,
+            state_root: setup.state_root,
+            block_fetch: setup.block_fetch,
+            fetches: fetch::Fetches::default(),
+            fetched_tx,
+            fetched_rx,
+        }
+    }
+
+    /// Runs until `stop` turns true or a durable write fails (then the error is
+    /// returned: continuing could sign without the protecting state on disk).
+    /// Work in progress when `stop` fires — one event's actions — is finished first.
+    pub async fn run(
+        mut self,
+        mut incoming: mpsc::Receiver<Incoming>,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<()> {
+        self.step(Event::Start).await?;
+        let mut peers_tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let timer = self.timer_sleep();
+            let payload = self.payload_sleep();
+            tokio::select! {
+                biased;
+                _ = stop.changed() => return Ok(()),
+                Some(result) = self.fetched_rx.recv() => self.on_fetched(result).await?,
+                Some(checked) = self.verified_rx.recv() => self.on_verified(checked).await?,
+                Some(message) = incoming.recv() => self.on_incoming(message).await?,
+                () = timer => {
+                    if let Some((round, _)) = self.timer.take() {
+                        self.shared.metrics.timeouts.inc();
+                        tracing::info!(round, "round timed out");
+                        self.step(Event::LocalTimeout { round }).await?;
+                    }
+                }
+                () = payload => self.propose_now().await?,
+                () = self.shared.tx_arrived.notified(), if self.payload_wait.is_some() => {
+                    self.propose_now().await?
+                }
+                _ = peers_tick.tick() => self.refresh_peers().await,
+            }
+        }
+    }
+
+    /// Feeds one event to the core and performs its actions in order. An action may
+    /// answer with a follow-up event (a payload the leader can propose at once); it is
+    /// handled after every action of the batch that produced it.
+    async fn step(&mut self, event: Event) -> Result<()> {
+        let mut queue = VecDeque::from([event]);
+        while let Some(event) = queue.pop_front() {
+            let actions = self.core.handle(event);
+            let round = self.core.round();
+            self.shared.round.store(round, Ordering::Relaxed);
+            self.shared.metrics.round.set(round as i64);
+            for action in actions {
+                if let Some(next) = self.perform(action).await? {
+                    queue.push_back(next);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Proposes now if a payload request is waiting.
+    async fn propose_now(&mut self) -> Result<()> {
+        match self.payload_event() {
+            Some(event) => self.step(event).await,
+            None => Ok(()),
+        }
+    }
+
+    fn timer_sleep(&self) -> Pin<Box<Sleep>> {
+        far_or(self.timer.map(|(_, at)| at))
+    }
+
+    fn payload_sleep(&self) -> Pin<Box<Sleep>> {
+        far_or(self.payload_wait.as_ref().map(|w| w.deadline))
+    }
+
+    async fn refresh_peers(&self) {
+        if let Ok(connected) = self.net.connected().await
+            && let Ok(mut slot) = self.shared.connected.lock()
+        {
+            *slot = connected;
+        }
+        self.shared
+            .syncing
+            .store(!self.fetches.is_empty(), Ordering::Relaxed);
+    }
+}
+
+/// A sleep until `at`, or practically forever when there is nothing to wait for.
+fn far_or(at: Option<Instant>) -> Pin<Box<Sleep>> {
+    let at = at.unwrap_or_else(|| Instant::now() + Duration::from_secs(86_400));
+    Box::pin(sleep_until(at))
+}
+
+/// Runs a blocking storage call without stalling the runtime's other tasks.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+/// Milliseconds since the Unix epoch.
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Logs an action at trace level without its payload.
+fn action_name(action: &Action) -> &'static str {
+    match action {
+        Action::PersistSafety(_) => "persist_safety",
+        Action::PersistBlock(_) => "persist_block",
+        Action::Send { .. } => "send",
+        Action::Broadcast { .. } => "broadcast",
+        Action::ScheduleTimeout { .. } => "schedule_timeout",
+        Action::RequestPayload { .. } => "request_payload",
+        Action::Commit { .. } => "commit",
+        Action::FetchBlock { .. } => "fetch_block",
+        Action::Evidence(_) => "evidence",
+    }
+}

@@ -1,0 +1,158 @@
+//! The node's Prometheus metrics and the HTTP endpoint that serves every registered
+//! metric (node, network, RPC) at `/metrics`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use http_body_util::Full;
+use hyper::body::Bytes;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// Metrics of the node itself (`cairn_node_*`).
+pub struct NodeMetrics {
+    /// Committed height.
+    pub height: Gauge,
+    /// Current consensus round.
+    pub round: Gauge,
+    /// Transactions in the mempool.
+    pub mempool_size: Gauge,
+    /// Transactions committed (applied or rejected).
+    pub committed_txs: Counter,
+    /// Local round timeouts that fired.
+    pub timeouts: Counter,
+    /// Equivocation evidence seen.
+    pub evidence: Counter,
+    /// Consensus messages from peers that did not decode.
+    pub bad_messages: Counter,
+    /// Consensus messages from peers whose signatures or certificates did not verify.
+    pub bad_signatures: Counter,
+    /// Seconds from a block's proposal timestamp to its commit on this node.
+    pub commit_latency: Histogram,
+}
+
+impl NodeMetrics {
+    /// Creates the metrics and registers them in `registry`.
+    pub fn register(registry: &mut Registry) -> Arc<NodeMetrics> {
+        let metrics = NodeMetrics {
+            height: Gauge::default(),
+            round: Gauge::default(),
+            mempool_size: Gauge::default(),
+            committed_txs: Counter::default(),
+            timeouts: Counter::default(),
+            evidence: Counter::default(),
+            bad_messages: Counter::default(),
+            bad_signatures: Counter::default(),
+            commit_latency: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+        };
+        let r = registry.sub_registry_with_prefix("cairn_node");
+        r.register("height", "Committed height", metrics.height.clone());
+        r.register("round", "Current consensus round", metrics.round.clone());
+        r.register(
+            "mempool_size",
+            "Transactions in the mempool",
+            metrics.mempool_size.clone(),
+        );
+        r.register(
+            "committed_txs",
+            "Committed transactions",
+            metrics.committed_txs.clone(),
+        );
+        r.register(
+            "timeouts",
+            "Local round timeouts fired",
+            metrics.timeouts.clone(),
+        );
+        r.register(
+            "evidence",
+            "Equivocation evidence seen",
+            metrics.evidence.clone(),
+        );
+        r.register(
+            "bad_messages",
+            "Consensus messages from peers that did not decode",
+            metrics.bad_messages.clone(),
+        );
+        r.register(
+            "bad_signatures",
+            "Consensus messages from peers that failed signature or certificate checks",
+            metrics.bad_signatures.clone(),
+        );
+        r.register(
+            "commit_latency_seconds",
+            "Seconds from a block's proposal timestamp to its commit here",
+            metrics.commit_latency.clone(),
+        );
+        Arc::new(metrics)
+    }
+}
+
+/// Binds the metrics endpoint (a port in use is an error naming the address).
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("metrics.listen {addr}: cannot bind"))
+}
+
+/// Serves `GET /metrics` until `stop` turns true.
+pub async fn serve(
+    listener: TcpListener,
+    registry: Arc<Registry>,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics endpoint: accept failed");
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| respond(req, registry.clone()));
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "metrics connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn respond(
+    req: Request<hyper::body::Incoming>,
+    registry: Arc<Registry>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    let (status, body) = if req.uri().path() == "/metrics" {
+        let mut text = String::new();
+        match encode(&mut text, &registry) {
+            Ok(()) => (StatusCode::OK, text),
+            Err(e) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("encoding failed: {e}\n"),
+            ),
+        }
+    } else {
+        (StatusCode::NOT_FOUND, "see /metrics\n".to_string())
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,184 @@
+//! State shared between the consensus driver, the RPC server and the gossip task.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use cairn_crypto::Hash;
+use cairn_genesis::Genesis;
+use cairn_mempool::{AdmitError, Admitted, BatchVerifier, Mempool};
+use cairn_rpc::{NodeApi, NodeHealth, PeerStatus, PendingStatus, SubmitError};
+use cairn_storage::Store;
+use cairn_types::{Transaction, ValidatorId};
+use tokio::sync::{Notify, mpsc};
+
+use super::metrics::NodeMetrics;
+
+/// What the driver, the RPC server and the gossip task share.
+pub struct Shared {
+    /// The store (one writer: the driver; readers: everyone).
+    pub store: Arc<Store>,
+    /// The genesis.
+    pub genesis: Arc<Genesis>,
+    /// This validator's id.
+    pub me: ValidatorId,
+    /// The transaction pool.
+    mempool: Mutex<Mempool>,
+    /// Verifies transaction signatures in batches off the runtime's threads.
+    pub verifier: BatchVerifier,
+    /// Woken when a new transaction enters the mempool (a waiting leader proposes).
+    pub tx_arrived: Notify,
+    /// Client transactions to share with the other validators.
+    pub gossip: mpsc::Sender<Transaction>,
+    /// The consensus round, for health and metrics.
+    pub round: AtomicU64,
+    /// True while blocks are being fetched from peers.
+    pub syncing: AtomicBool,
+    /// Validators currently connected, refreshed by the driver.
+    pub connected: Mutex<Vec<ValidatorId>>,
+    /// Set once shutdown began: new submissions are refused.
+    pub stopping: AtomicBool,
+    /// The node's metrics.
+    pub metrics: Arc<NodeMetrics>,
+}
+
+impl Shared {
+    /// Builds the shared state.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Arc<Store>,
+        genesis: Arc<Genesis>,
+        me: ValidatorId,
+        mempool: Mempool,
+        verifier: BatchVerifier,
+        gossip: mpsc::Sender<Transaction>,
+        metrics: Arc<NodeMetrics>,
+    ) -> Shared {
+        Shared {
+            store,
+            genesis,
+            me,
+            mempool: Mutex::new(mempool),
+            verifier,
+            tx_arrived: Notify::new(),
+            gossip,
+            round: AtomicU64::new(0),
+            syncing: AtomicBool::new(false),
+            connected: Mutex::new(Vec::new()),
+            stopping: AtomicBool::new(false),
+            metrics,
+        }
+    }
+
+    /// The mempool, locked. A panic while it was held leaves a consistent pool (every
+    /// method finishes its bookkeeping before it can fail), so poisoning is ignored.
+    pub fn mempool(&self) -> MutexGuard<'_, Mempool> {
+        self.mempool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Verifies and admits a transaction; `from_client` ones are also gossiped.
+    pub async fn admit(&self, tx: Transaction, from_client: bool) -> Result<Admitted, SubmitError> {
+        let (tx, hash) = self.verifier.verify(tx).await.map_err(submit_error)?;
+        let account = self.store.account(&tx.payload.sender).map_err(|e| {
+            tracing::error!(error = %e, "account read failed");
+            SubmitError::Internal("storage read failed".into())
+        })?;
+        let admitted = {
+            let mut pool = self.mempool();
+            let admitted = pool
+                .insert(tx.clone(), hash, account.as_ref())
+                .map_err(submit_error)?;
+            self.metrics.mempool_size.set(pool.len() as i64);
+            admitted
+        };
+        if admitted == Admitted::New {
+            self.tx_arrived.notify_one();
+            if from_client && self.gossip.try_send(tx).is_err() {
+                tracing::debug!(%hash, "gossip queue full; the transaction stays local");
+            }
+        }
+        Ok(admitted)
+    }
+}
+
+/// The RPC server's view of the node.
+pub struct RpcNode(pub Arc<Shared>);
+
+#[jsonrpsee::core::async_trait]
+impl NodeApi for RpcNode {
+    async fn submit(&self, tx: Transaction) -> Result<(), SubmitError> {
+        if self.0.stopping.load(Ordering::Relaxed) {
+            return Err(SubmitError::ShuttingDown);
+        }
+        self.0.admit(tx, true).await.map(|_| ())
+    }
+
+    fn pending_status(&self, hash: &Hash) -> PendingStatus {
+        match self.0.mempool().status(hash) {
+            cairn_mempool::TxStatus::Pending => PendingStatus::Pending,
+            cairn_mempool::TxStatus::Evicted { reason } => PendingStatus::Evicted { reason },
+            cairn_mempool::TxStatus::Unknown => PendingStatus::Unknown,
+        }
+    }
+
+    fn health(&self) -> NodeHealth {
+        let pool = self.0.mempool();
+        NodeHealth {
+            round: self.0.round.load(Ordering::Relaxed),
+            connected_peers: self.0.connected.lock().map(|c| c.len()).unwrap_or(0),
+            mempool_size: pool.len(),
+            mempool_capacity: pool.capacity(),
+            syncing: self.0.syncing.load(Ordering::Relaxed),
+        }
+    }
+
+    fn peers(&self) -> Vec<PeerStatus> {
+        let connected = self
+            .0
+            .connected
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        let doc = self.0.genesis.doc();
+        doc.validators
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != usize::from(self.0.me.0))
+            .map(|(i, v)| {
+                let id = ValidatorId(i as u16);
+                PeerStatus {
+                    id: id.0,
+                    name: v.name.clone(),
+                    peer_id: v.peer_id.clone(),
+                    connected: connected.contains(&id),
+                }
+            })
+            .collect()
+    }
+}
+
+/// The RPC error for a mempool refusal.
+fn submit_error(error: AdmitError) -> SubmitError {
+    match error {
+        AdmitError::WrongChain => SubmitError::WrongChain,
+        AdmitError::BadSignature => SubmitError::BadSignature,
+        AdmitError::UnknownSender => SubmitError::UnknownSender,
+        AdmitError::NotPermitted { has, needs } => SubmitError::NotPermitted { has, needs },
+        AdmitError::StaleNonce { expected, got } => SubmitError::StaleNonce { expected, got },
+        AdmitError::NonceTooFar {
+            expected,
+            got,
+            max_ahead,
+        } => SubmitError::NonceTooFar {
+            expected,
+            got,
+            max_ahead,
+        },
+        AdmitError::NonceInUse { nonce } => SubmitError::NonceInUse { nonce },
+        AdmitError::InsufficientBalance { balance, amount } => {
+            SubmitError::InsufficientBalance { balance, amount }
+        }
+        AdmitError::TooLarge { size, max } => SubmitError::TooLarge { size, max },
+        AdmitError::Busy { capacity } => SubmitError::Busy { capacity },
+        AdmitError::VerifierStopped => SubmitError::ShuttingDown,
+    }
+}

@@ -1,0 +1,258 @@
+//! A local cluster of real `cairn node run` processes on 127.0.0.1 for end-to-end
+//! tests: homes made with `cairn node init`, a genesis made with `cairn genesis …`,
+//! one RocksDB directory per validator.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cairn_crypto::SecretKey;
+use cairn_rpc::Client;
+
+/// The `cairn` binary under test.
+pub fn cairn() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_cairn"))
+}
+
+/// Runs `cairn args…` and returns stdout, panicking with stderr on failure.
+pub fn cairn_ok(args: &[&str]) -> String {
+    let out = cairn().args(args).output().expect("run cairn");
+    assert!(
+        out.status.success(),
+        "cairn {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// One validator of the cluster.
+pub struct Validator {
+    /// Its home directory.
+    pub home: PathBuf,
+    /// Its JSON-RPC port.
+    pub rpc_port: u16,
+    /// Its metrics port.
+    pub metrics_port: u16,
+    /// Its process, while running.
+    pub child: Option<Child>,
+}
+
+impl Validator {
+    /// `http://127.0.0.1:<rpc port>`
+    pub fn http(&self) -> String {
+        format!("http://127.0.0.1:{}", self.rpc_port)
+    }
+
+    /// `ws://127.0.0.1:<rpc port>`
+    pub fn ws(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.rpc_port)
+    }
+}
+
+/// A cluster: n validators, a genesis with funded accounts, a log file per node.
+pub struct Cluster {
+    /// Where everything lives (removed on drop).
+    pub dir: tempfile::TempDir,
+    /// The genesis file.
+    pub genesis: PathBuf,
+    /// The validators.
+    pub validators: Vec<Validator>,
+    /// Account keys, funded in the genesis (the first is the admin).
+    pub accounts: Vec<SecretKey>,
+}
+
+/// Initial balance of every genesis account.
+pub const BALANCE: u64 = 1_000_000;
+
+impl Cluster {
+    /// Creates homes and a genesis for `n` validators and `accounts` funded accounts
+    /// (account 0 is an admin, the others writers). Nothing runs yet.
+    pub fn new(n: usize, accounts: usize) -> Cluster {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let genesis = dir.path().join("genesis.json");
+        cairn_ok(&[
+            "genesis",
+            "new",
+            "--chain-name",
+            "e2e",
+            "--out",
+            s(&genesis),
+        ]);
+        let mut validators = Vec::new();
+        for i in 0..n {
+            let home = dir.path().join(format!("v{i}"));
+            let (p2p, rpc_port, metrics_port) = (free_port(), free_port(), free_port());
+            let address = format!("/ip4/127.0.0.1/tcp/{p2p}");
+            cairn_ok(&[
+                "node",
+                "init",
+                "--home",
+                s(&home),
+                "--name",
+                &format!("v{i}"),
+                "--p2p-listen",
+                &address,
+                "--rpc-listen",
+                &format!("127.0.0.1:{rpc_port}"),
+                "--metrics-listen",
+                &format!("127.0.0.1:{metrics_port}"),
+            ]);
+            cairn_ok(&[
+                "genesis",
+                "add-validator",
+                s(&genesis),
+                "--name",
+                &format!("v{i}"),
+                "--consensus-key-file",
+                s(&home.join("keys/consensus.json")),
+                "--network-key-file",
+                s(&home.join("keys/network.json")),
+                "--address",
+                &address,
+            ]);
+            validators.push(Validator {
+                home,
+                rpc_port,
+                metrics_port,
+                child: None,
+            });
+        }
+        let keys: Vec<SecretKey> = (0..accounts)
+            .map(|i| SecretKey::from_seed(&[i as u8 + 1; 32]))
+            .collect();
+        for (i, key) in keys.iter().enumerate() {
+            let role = if i == 0 { "admin" } else { "writer" };
+            cairn_ok(&[
+                "genesis",
+                "add-account",
+                s(&genesis),
+                "--public-key",
+                &key.public().to_string(),
+                "--role",
+                role,
+                "--balance",
+                &BALANCE.to_string(),
+            ]);
+        }
+        cairn_ok(&["genesis", "validate", s(&genesis)]);
+        Cluster {
+            dir,
+            genesis,
+            validators,
+            accounts: keys,
+        }
+    }
+
+    /// Starts validator `i` (its log goes to `<home>/node.log`, appended).
+    pub fn start(&mut self, i: usize) {
+        let v = &mut self.validators[i];
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(v.home.join("node.log"))
+            .expect("log file");
+        let child = cairn()
+            .args([
+                "node",
+                "run",
+                "--home",
+                s(&v.home),
+                "--genesis",
+                s(&self.genesis),
+            ])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn cairn node run");
+        v.child = Some(child);
+    }
+
+    /// Starts every validator.
+    pub fn start_all(&mut self) {
+        for i in 0..self.validators.len() {
+            self.start(i);
+        }
+    }
+
+    /// SIGKILLs validator `i`.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.validators[i].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends SIGTERM to validator `i` and waits for it to exit; returns its status.
+    pub fn terminate(&mut self, i: usize) -> std::process::ExitStatus {
+        let mut child = self.validators[i].child.take().expect("running");
+        let pid = child.id().to_string();
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill -TERM");
+        wait_exit(&mut child, Duration::from_secs(20))
+    }
+
+    /// A connected client for validator `i`, waiting up to 60 s for its RPC to answer.
+    pub async fn client(&self, i: usize) -> Client {
+        let url = self.validators[i].http();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(client) = Client::connect(&url).await
+                && client.chain_head().await.is_ok()
+            {
+                return client;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "validator {i} RPC never came up; log:\n{}",
+                self.log(i)
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The last 60 lines of validator `i`'s log.
+    pub fn log(&self, i: usize) -> String {
+        let text =
+            std::fs::read_to_string(self.validators[i].home.join("node.log")).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(60)..].join("\n")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for i in 0..self.validators.len() {
+            self.kill(i);
+        }
+    }
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("process did not exit within {limit:?} after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn s(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}

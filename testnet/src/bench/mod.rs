@@ -1,0 +1,130 @@
+//! `cairn testnet bench`: a load generator. Signs real transactions from many funded
+//! accounts, submits them over JSON-RPC to every node, follows commits over a
+//! WebSocket subscription and reports throughput and submit-to-commit latency.
+
+mod stats;
+mod submit;
+mod tracker;
+mod watch;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cairn_crypto::{Hash, KeyFile, KeyKind};
+use cairn_rpc::Client;
+use cairn_types::ChainId;
+use indicatif::{ProgressBar, ProgressStyle};
+
+pub use stats::{BenchReport, Latency};
+
+use crate::error::{Result, TestnetError};
+use crate::layout::Layout;
+use submit::Account;
+use tracker::Tracker;
+
+/// Options of `bench`.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// Target transactions per second over all accounts; `None` = as fast as accepted.
+    pub rate: Option<u64>,
+    /// How long to submit.
+    pub duration: Duration,
+    /// How many funded accounts sign (at most the testnet's).
+    pub accounts: usize,
+    /// Approximate encoded size of each transaction, in bytes.
+    pub tx_size: usize,
+    /// How long to wait after submitting for the last commits.
+    pub drain: Duration,
+    /// Show a progress bar.
+    pub progress: bool,
+}
+
+/// Runs the load against the testnet in `dir`.
+pub async fn bench(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
+    let layout = Layout::new(dir);
+    let manifest = layout.load()?;
+    if options.accounts == 0 || options.accounts > manifest.accounts {
+        return Err(TestnetError::Usage(format!(
+            "--accounts must be between 1 and {} (the testnet's funded accounts)",
+            manifest.accounts
+        )));
+    }
+    let chain = ChainId(
+        manifest
+            .chain_id
+            .parse::<Hash>()
+            .map_err(|e| TestnetError::Usage(format!("testnet.json chain_id: {e}")))?,
+    );
+    let mut clients = Vec::new();
+    for i in 0..manifest.n {
+        let client = Client::connect(&manifest.rpc_url(i))
+            .await
+            .map_err(|source| TestnetError::Rpc { node: i, source })?;
+        clients.push(Arc::new(client));
+    }
+    let mut accounts = Vec::new();
+    for k in 0..options.accounts {
+        let key = KeyFile::load(&layout.account(k), KeyKind::Account)?;
+        let nonce = submit::next_nonce(&clients[k % clients.len()], &key.public()).await?;
+        accounts.push(Account {
+            key,
+            nonce,
+            node: k % clients.len(),
+        });
+    }
+    let tracker = Arc::new(Tracker::default());
+    let watcher = Client::connect(&manifest.ws_url(0))
+        .await
+        .map_err(|source| TestnetError::Rpc { node: 0, source })?;
+    let from = watcher
+        .chain_head()
+        .await
+        .map_err(|source| TestnetError::Rpc { node: 0, source })?
+        .height
+        + 1;
+    let watch = tokio::spawn(watch::follow(watcher, from, tracker.clone()));
+
+    let bar = progress_bar(options);
+    let started = Instant::now();
+    let ticker = tokio::spawn(tick(
+        bar.clone(),
+        tracker.clone(),
+        started,
+        options.duration,
+    ));
+    let load = submit::Load {
+        chain,
+        tx_size: options.tx_size,
+        rate: options.rate,
+        until: started + options.duration,
+    };
+    submit::run(load, accounts, clients, tracker.clone()).await;
+    let duration = started.elapsed();
+    bar.set_message("waiting for the last commits");
+    tracker.drain(options.drain).await;
+    watch.abort();
+    ticker.abort();
+    bar.finish_and_clear();
+    Ok(tracker.report(manifest.n, options, started, duration))
+}
+
+fn progress_bar(options: &BenchOptions) -> ProgressBar {
+    if !options.progress {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(options.duration.as_secs().max(1));
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} s  {msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+async fn tick(bar: ProgressBar, tracker: Arc<Tracker>, started: Instant, duration: Duration) {
+    let mut interval = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        interval.tick().await;
+        bar.set_position(started.elapsed().min(duration).as_secs());
+        bar.set_message(tracker.progress_line());
+    }
+}

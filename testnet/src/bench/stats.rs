@@ -1,0 +1,111 @@
+//! Latency percentiles and the bench report.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Submit-to-commit latency percentiles, in milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// Largest.
+    pub max_ms: f64,
+}
+
+impl Latency {
+    /// Percentiles of `samples` (nearest-rank); all zero when there are none.
+    pub fn of(mut samples: Vec<Duration>) -> Latency {
+        if samples.is_empty() {
+            return Latency::default();
+        }
+        samples.sort_unstable();
+        let at = |p: f64| {
+            let rank = ((p * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+            samples[rank - 1].as_secs_f64() * 1_000.0
+        };
+        Latency {
+            p50_ms: at(0.50),
+            p90_ms: at(0.90),
+            p99_ms: at(0.99),
+            max_ms: at(1.0),
+        }
+    }
+}
+
+/// What `cairn testnet bench` reports.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchReport {
+    /// Validators in the testnet.
+    pub validators: usize,
+    /// Accounts that signed transactions.
+    pub accounts: usize,
+    /// Target rate (transactions per second), or null for `--max`.
+    pub target_rate: Option<u64>,
+    /// Seconds spent submitting.
+    pub duration_s: f64,
+    /// Transactions the nodes accepted.
+    pub submitted: u64,
+    /// Accepted transactions seen committed and applied.
+    pub committed: u64,
+    /// Refused at submission (other than busy) or committed with a rejected receipt.
+    pub rejected: u64,
+    /// Submissions answered "busy" (retried).
+    pub busy: u64,
+    /// Accepted transactions not seen committed before the drain timeout.
+    pub pending: u64,
+    /// Committed transactions per second, from the first submission to the last commit.
+    pub committed_tps: f64,
+    /// Submit-to-commit latency of the committed transactions.
+    pub latency: Latency,
+}
+
+impl BenchReport {
+    /// The report as lines for people.
+    pub fn human(&self) -> String {
+        let rate = self
+            .target_rate
+            .map_or("max".to_string(), |r| format!("{r} tx/s"));
+        format!(
+            "validators {}, accounts {}, rate {rate}, {:.1} s\n\
+             submitted {}  committed {}  rejected {}  busy {}  pending {}\n\
+             committed {:.0} tx/s\n\
+             submit-to-commit latency: p50 {:.0} ms  p90 {:.0} ms  p99 {:.0} ms  max {:.0} ms\n",
+            self.validators,
+            self.accounts,
+            self.duration_s,
+            self.submitted,
+            self.committed,
+            self.rejected,
+            self.busy,
+            self.pending,
+            self.committed_tps,
+            self.latency.p50_ms,
+            self.latency.p90_ms,
+            self.latency.p99_ms,
+            self.latency.max_ms,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let samples = (1..=100).map(Duration::from_millis).collect();
+        let l = Latency::of(samples);
+        assert_eq!(
+            (l.p50_ms, l.p90_ms, l.p99_ms, l.max_ms),
+            (50.0, 90.0, 99.0, 100.0)
+        );
+        assert_eq!(Latency::of(vec![]), Latency::default());
+        let one = Latency::of(vec![Duration::from_millis(7)]);
+        assert_eq!((one.p50_ms, one.max_ms), (7.0, 7.0));
+    }
+}

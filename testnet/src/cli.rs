@@ -1,0 +1,162 @@
+//! The `cairn testnet …` command line, embedded by the `cairn` binary.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+
+use crate::bench::{BenchOptions, bench};
+use crate::error::Result;
+use crate::status::{down, status};
+use crate::table::{opt, print, table};
+use crate::up::{UpOptions, up};
+
+/// `cairn testnet …`
+#[derive(Subcommand)]
+pub enum TestnetCommand {
+    /// Create (or resume) a local network and start its validators.
+    Up {
+        /// Number of validators of a new network.
+        #[arg(short = 'n', long, default_value_t = 4)]
+        n: usize,
+        /// The testnet directory.
+        #[arg(long, default_value = "cairn-testnet")]
+        dir: PathBuf,
+        /// First port: node i uses base + 10·i (p2p), +1 (RPC), +2 (metrics).
+        #[arg(long, default_value_t = 26600)]
+        base_port: u16,
+        /// Funded accounts to create in a new network (for `bench`).
+        #[arg(long, default_value_t = 64)]
+        accounts: usize,
+        /// Seconds to wait for the first commit.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Show each node: up or down, height, round, peers.
+    Status {
+        /// The testnet directory.
+        #[arg(long, default_value = "cairn-testnet")]
+        dir: PathBuf,
+    },
+    /// Stop every validator (SIGTERM; SIGKILL after 20 s).
+    Down {
+        /// The testnet directory.
+        #[arg(long, default_value = "cairn-testnet")]
+        dir: PathBuf,
+    },
+    /// Load the network with signed transactions and report throughput and latency.
+    Bench(BenchArgs),
+}
+
+/// `cairn testnet bench`
+#[derive(Args)]
+#[command(group = clap::ArgGroup::new("pace").required(false))]
+pub struct BenchArgs {
+    /// The testnet directory.
+    #[arg(long, default_value = "cairn-testnet")]
+    pub dir: PathBuf,
+    /// Target rate in transactions per second over all accounts.
+    #[arg(long, group = "pace", default_value_t = 1000)]
+    pub rate: u64,
+    /// Submit as fast as the nodes accept instead of at a fixed rate.
+    #[arg(long, group = "pace")]
+    pub max: bool,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 30)]
+    pub duration: u64,
+    /// Accounts that sign (each submits its own nonces in order).
+    #[arg(long, default_value_t = 32)]
+    pub accounts: usize,
+    /// Approximate size of each transaction in bytes.
+    #[arg(long, default_value_t = 256)]
+    pub tx_size: usize,
+}
+
+/// Runs a testnet command. `cairn` is the binary that runs validators (normally the
+/// running executable); `json` prints one JSON document instead of tables.
+pub async fn run(command: TestnetCommand, json: bool, cairn: &Path) -> Result<()> {
+    let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    match command {
+        TestnetCommand::Up {
+            n,
+            dir,
+            base_port,
+            accounts,
+            timeout,
+        } => {
+            let options = UpOptions {
+                n,
+                base_port,
+                accounts,
+                timeout: Duration::from_secs(timeout),
+                progress,
+            };
+            let report = up(cairn, &dir, &options).await?;
+            print(json, &report, || {
+                let verb = if report.resumed { "resumed" } else { "started" };
+                let rows = report.nodes.iter().map(|r| {
+                    vec![
+                        format!("v{}", r.node),
+                        r.pid.to_string(),
+                        r.rpc.clone(),
+                        r.metrics.clone(),
+                        r.p2p.clone(),
+                        r.log.clone(),
+                    ]
+                });
+                format!(
+                    "{verb} a {}-validator testnet in {} (chain {}), committing at height {}\n{}\n\
+                     status: cairn testnet status --dir {dir}   stop: cairn testnet down --dir {dir}",
+                    report.nodes.len(),
+                    report.dir,
+                    report.chain_id,
+                    report.height,
+                    table(&["node", "pid", "rpc", "metrics", "p2p", "log"], rows),
+                    dir = report.dir,
+                )
+            });
+        }
+        TestnetCommand::Status { dir } => {
+            let rows = status(&dir).await?;
+            print(json, &rows, || {
+                table(
+                    &["node", "state", "pid", "height", "round", "peers", "rpc"],
+                    rows.iter().map(|r| {
+                        vec![
+                            format!("v{}", r.node),
+                            r.state.to_string(),
+                            opt(r.pid),
+                            opt(r.height),
+                            opt(r.round),
+                            opt(r.peers),
+                            r.rpc.clone(),
+                        ]
+                    }),
+                )
+            });
+        }
+        TestnetCommand::Down { dir } => {
+            let rows = down(&dir)?;
+            print(json, &rows, || {
+                table(
+                    &["node", "pid", "outcome"],
+                    rows.iter()
+                        .map(|r| vec![format!("v{}", r.node), opt(r.pid), r.outcome.to_string()]),
+                )
+            });
+        }
+        TestnetCommand::Bench(args) => {
+            let options = BenchOptions {
+                rate: (!args.max).then_some(args.rate),
+                duration: Duration::from_secs(args.duration),
+                accounts: args.accounts,
+                tx_size: args.tx_size,
+                drain: Duration::from_secs(30),
+                progress,
+            };
+            let report = bench(&args.dir, &options).await?;
+            print(json, &report, || report.human());
+        }
+    }
+    Ok(())
+}

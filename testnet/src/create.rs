@@ -1,0 +1,119 @@
+//! Creating a new testnet: validator homes (with `cairn node init`), funded accounts
+//! and a genesis, in an empty directory.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::SystemTime;
+
+use cairn_crypto::{KeyFile, KeyKind, PublicKey, SecretKey};
+use cairn_genesis::{AccountEntry, GenesisDoc, ValidatorEntry};
+use cairn_types::Role;
+use serde::Deserialize;
+
+use crate::error::{Result, TestnetError, io};
+use crate::layout::{Layout, Manifest};
+
+/// Balance of every funded testnet account.
+pub const ACCOUNT_BALANCE: u64 = 1_000_000_000_000;
+
+/// What `cairn node init --json` prints.
+#[derive(Deserialize)]
+struct InitReport {
+    consensus_key: PublicKey,
+    peer_id: String,
+    address: String,
+}
+
+/// Creates an `n`-validator network with `accounts` funded writer accounts (plus an
+/// admin, `accounts/admin.json`) in the empty directory of `layout`.
+pub fn create(
+    cairn: &Path,
+    layout: &Layout,
+    n: usize,
+    base_port: u16,
+    accounts: usize,
+) -> Result<Manifest> {
+    let mut doc = GenesisDoc::new("cairn-testnet", SystemTime::now());
+    doc.params.round_timeout_ms = 1_000;
+    doc.params.heartbeat_ms = 1_000;
+    for i in 0..n {
+        let report = init_node(cairn, layout, i, base_port)?;
+        doc.validators.push(ValidatorEntry {
+            name: format!("v{i}"),
+            consensus_key: report.consensus_key,
+            peer_id: report.peer_id,
+            address: report.address,
+        });
+    }
+    let accounts_dir = layout.dir.join("accounts");
+    std::fs::create_dir_all(&accounts_dir).map_err(io(&accounts_dir))?;
+    let admin = new_account(&accounts_dir.join("admin.json"))?;
+    doc.accounts.push(AccountEntry {
+        name: Some("admin".into()),
+        public_key: admin,
+        role: Role::Admin,
+        balance: ACCOUNT_BALANCE,
+    });
+    for k in 0..accounts {
+        doc.accounts.push(AccountEntry {
+            name: Some(format!("account-{k}")),
+            public_key: new_account(&layout.account(k))?,
+            role: Role::Writer,
+            balance: ACCOUNT_BALANCE,
+        });
+    }
+    let genesis = doc.validate()?;
+    doc.save(&layout.genesis())?;
+    let manifest = Manifest {
+        kind: "cairn-testnet".into(),
+        n,
+        base_port,
+        chain_id: genesis.chain_id().to_string(),
+        accounts,
+    };
+    layout.save(&manifest)?;
+    Ok(manifest)
+}
+
+fn init_node(cairn: &Path, layout: &Layout, i: usize, base_port: u16) -> Result<InitReport> {
+    let ports = crate::layout::ports(base_port, i);
+    let home = layout.home(i);
+    let args = vec![
+        "--json".to_string(),
+        "node".into(),
+        "init".into(),
+        "--home".into(),
+        home.display().to_string(),
+        "--name".into(),
+        format!("v{i}"),
+        "--p2p-listen".into(),
+        format!("/ip4/127.0.0.1/tcp/{}", ports.p2p),
+        "--rpc-listen".into(),
+        format!("127.0.0.1:{}", ports.rpc),
+        "--metrics-listen".into(),
+        format!("127.0.0.1:{}", ports.metrics),
+    ];
+    let stdout = run_cairn(cairn, &args)?;
+    serde_json::from_str(&stdout).map_err(|e| TestnetError::Command {
+        command: args.join(" "),
+        stderr: format!("unexpected output ({e}): {stdout}"),
+    })
+}
+
+fn new_account(path: &Path) -> Result<PublicKey> {
+    let key = SecretKey::generate();
+    KeyFile::write_new(path, KeyKind::Account, &key)?;
+    Ok(key.public())
+}
+
+/// Runs `cairn args…`, returning stdout or the error with its stderr.
+pub(crate) fn run_cairn(cairn: &Path, args: &[String]) -> Result<String> {
+    let out = Command::new(cairn).args(args).output().map_err(io(cairn))?;
+    if !out.status.success() {
+        return Err(TestnetError::Command {
+            command: args.join(" "),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -50,6 +50,14 @@ fn testnet_up_bench_verify_prove_down() {
     let base = free_base().to_string();
     let _down = Down(&dir);
 
+    // A taken port is refused before anything starts, naming the port and its use.
+    let taken = TcpListener::bind(("127.0.0.1", base.parse::<u16>().unwrap() + 11)).unwrap();
+    let out = cairn().args(["testnet", "up", "--dir", dir_s, "--base-port", &base]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("(rpc of node 1) is in use"), "{stderr}");
+    drop(taken);
+
     let up = cairn_json(&[
         "testnet",
         "up",

@@ -52,7 +52,10 @@ fn testnet_up_bench_verify_prove_down() {
 
     // A taken port is refused before anything starts, naming the port and its use.
     let taken = TcpListener::bind(("127.0.0.1", base.parse::<u16>().unwrap() + 11)).unwrap();
-    let out = cairn().args(["testnet", "up", "--dir", dir_s, "--base-port", &base]).output().unwrap();
+    let out = cairn()
+        .args(["testnet", "up", "--dir", dir_s, "--base-port", &base])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("(rpc of node 1) is in use"), "{stderr}");

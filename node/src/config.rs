@@ -242,6 +242,11 @@ impl NodeConfig {
             ("mempool.max_bytes", self.mempool.max_bytes as u64),
             ("mempool.max_nonce_ahead", self.mempool.max_nonce_ahead),
             ("timeouts.block_fetch_ms", self.timeouts.block_fetch_ms),
+            ("timeouts.shutdown_ms", self.timeouts.shutdown_ms),
+            (
+                "rpc.max_subscriptions_per_connection",
+                u64::from(self.rpc.max_subscriptions_per_connection),
+            ),
         ];
         for (field, value) in nonzero {
             if value == 0 {

@@ -35,4 +35,9 @@ impl Store {
         }
         Ok(blocks)
     }
+
+    /// The stored uncommitted block `id`, if any (a scan of the few pending blocks).
+    pub fn pending_block(&self, id: &cairn_crypto::Hash) -> Result<Option<Block>> {
+        Ok(self.pending_blocks()?.into_iter().find(|b| b.id() == *id))
+    }
 }

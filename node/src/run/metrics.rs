@@ -36,6 +36,8 @@ pub struct NodeMetrics {
     pub bad_messages: Counter,
     /// Consensus messages from peers whose signatures or certificates did not verify.
     pub bad_signatures: Counter,
+    /// Messages from peers dropped because that peer had too many in processing.
+    pub dropped_messages: Counter,
     /// Seconds from a block's proposal timestamp to its commit on this node.
     pub commit_latency: Histogram,
 }
@@ -52,6 +54,7 @@ impl NodeMetrics {
             evidence: Counter::default(),
             bad_messages: Counter::default(),
             bad_signatures: Counter::default(),
+            dropped_messages: Counter::default(),
             commit_latency: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
         };
         let r = registry.sub_registry_with_prefix("cairn_node");
@@ -86,6 +89,11 @@ impl NodeMetrics {
             "bad_signatures",
             "Consensus messages from peers that failed signature or certificate checks",
             metrics.bad_signatures.clone(),
+        );
+        r.register(
+            "dropped_messages",
+            "Messages from peers dropped because that peer had too many in processing",
+            metrics.dropped_messages.clone(),
         );
         r.register(
             "commit_latency_seconds",

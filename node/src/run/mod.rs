@@ -50,6 +50,7 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
         state_root: started.state_root,
         pending: started.pending,
         block_fetch: started.block_fetch,
+        evidence_dir: started.evidence_dir,
     });
     let mut driver = tokio::spawn(driver.run(started.incoming, stop_rx));
     tracing::info!(
@@ -71,10 +72,10 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
         Some(result) => result,
         None => match tokio::time::timeout(shutdown_after, driver).await {
             Ok(result) => result,
-            Err(_) => {
-                tracing::error!("the driver did not stop in time");
-                Ok(Ok(()))
-            }
+            Err(_) => Ok(Err(anyhow::anyhow!(
+                "the consensus driver did not stop within timeouts.shutdown_ms ({} ms)",
+                shutdown_after.as_millis()
+            ))),
         },
     };
     started.rpc.stop().await;

@@ -48,6 +48,7 @@ pub struct Started {
     pub registry: Arc<Registry>,
     pub metrics_listener: Option<TcpListener>,
     pub gossip_rx: mpsc::Receiver<Transaction>,
+    pub evidence_dir: PathBuf,
 }
 
 impl Loaded {
@@ -125,6 +126,13 @@ impl Loaded {
             .map_err(|e| anyhow!("p2p.listen: {e}"))?;
         let mut net_config = NetworkConfig::from_genesis(&self.genesis, self.network_key, listen)
             .map_err(|e| anyhow!("genesis validator address: {e}"))?;
+        let max_block_bytes =
+            usize::try_from(self.genesis.doc().params.max_block_bytes).unwrap_or(usize::MAX);
+        net_config.limits.max_message_bytes = super::wire::max_message_bytes(max_block_bytes);
+        net_config.limits.max_request_bytes = net_config
+            .limits
+            .max_request_bytes
+            .max(net_config.limits.max_message_bytes);
         for addr in &config.p2p.bootstrap {
             net_config.bootstrap.push(
                 addr.parse()
@@ -146,6 +154,14 @@ impl Loaded {
             },
             chain,
         );
+        let max_tx_bytes =
+            usize::try_from(self.genesis.doc().params.max_tx_bytes).unwrap_or(usize::MAX);
+        if config.mempool.max_bytes < max_tx_bytes {
+            bail!(
+                "mempool.max_bytes ({}) is below the genesis max_tx_bytes ({max_tx_bytes}): no transaction would fit",
+                config.mempool.max_bytes
+            );
+        }
         let verifier = BatchVerifier::spawn(256, Duration::from_millis(2));
         let (gossip_tx, gossip_rx) = mpsc::channel(16_384);
         let shared = Arc::new(Shared::new(
@@ -183,6 +199,7 @@ impl Loaded {
             registry: Arc::new(registry),
             metrics_listener,
             gossip_rx,
+            evidence_dir: self.home.join("evidence"),
         })
     }
 }

@@ -9,9 +9,12 @@ use cairn_mempool::{AdmitError, Admitted, BatchVerifier, Mempool};
 use cairn_rpc::{NodeApi, NodeHealth, PeerStatus, PendingStatus, SubmitError};
 use cairn_storage::Store;
 use cairn_types::{Transaction, ValidatorId};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::metrics::NodeMetrics;
+
+/// Gossip batches from other validators admitted at once.
+const GOSSIP_SLOTS: usize = 8;
 
 /// What the driver, the RPC server and the gossip task share.
 pub struct Shared {
@@ -37,6 +40,9 @@ pub struct Shared {
     pub connected: Mutex<Vec<ValidatorId>>,
     /// Set once shutdown began: new submissions are refused.
     pub stopping: AtomicBool,
+    /// Slots for admitting transaction batches other validators shared; a batch that
+    /// finds none free is dropped (its transactions reach us again in a proposal).
+    pub gossip_slots: Arc<Semaphore>,
     /// The node's metrics.
     pub metrics: Arc<NodeMetrics>,
 }
@@ -65,6 +71,7 @@ impl Shared {
             syncing: AtomicBool::new(false),
             connected: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
+            gossip_slots: Arc::new(Semaphore::new(GOSSIP_SLOTS)),
             metrics,
         }
     }
@@ -77,6 +84,10 @@ impl Shared {
 
     /// Verifies and admits a transaction; `from_client` ones are also gossiped.
     pub async fn admit(&self, tx: Transaction, from_client: bool) -> Result<Admitted, SubmitError> {
+        // A transaction already pending costs one hash, not a signature check.
+        if self.mempool().contains(&tx.hash()) {
+            return Ok(Admitted::AlreadyKnown);
+        }
         let (tx, hash) = self.verifier.verify(tx).await.map_err(submit_error)?;
         let account = self.store.account(&tx.payload.sender).map_err(|e| {
             tracing::error!(error = %e, "account read failed");

@@ -10,3 +10,20 @@ pub const KIND_TXS: u8 = 2;
 pub const REQUEST_BLOCK: u8 = 1;
 /// Most transactions in one gossip batch.
 pub const MAX_GOSSIP_TXS: usize = 512;
+/// Most encoded transaction bytes in one gossip batch (a batch is sent when either
+/// limit is reached).
+pub const MAX_GOSSIP_BYTES: usize = 1024 * 1024;
+/// Bytes of a block besides its transactions, at most: the header with its justify QC
+/// (a QC is at most `MAX_CERT_BYTES`) and the length prefix.
+pub const BLOCK_OVERHEAD_BYTES: usize = cairn_types::limits::MAX_CERT_BYTES + 4 * 1024;
+/// Bytes of a proposal besides its block, at most: the timeout certificate and the
+/// signature.
+pub const PROPOSAL_OVERHEAD_BYTES: usize = cairn_types::limits::MAX_CERT_BYTES + 1024;
+
+/// The network's message cap for a chain whose blocks are at most `max_block_bytes`:
+/// a maximal proposal must fit.
+pub fn max_message_bytes(max_block_bytes: usize) -> usize {
+    max_block_bytes
+        .saturating_add(PROPOSAL_OVERHEAD_BYTES)
+        .max(MAX_GOSSIP_BYTES + 64 * 1024)
+}

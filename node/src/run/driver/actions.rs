@@ -44,15 +44,15 @@ impl Driver {
                 parent,
                 wait,
             } => {
-                let has_txs = !self.shared.mempool().is_empty();
                 self.payload_wait = Some(PayloadWait {
                     round,
                     parent,
                     deadline: Instant::now() + self.heartbeat,
                 });
-                if !wait || has_txs {
-                    return Ok(self.payload_event());
-                }
+                return Ok(match wait {
+                    false => self.payload_event(),
+                    true => self.payload_if_ready(),
+                });
             }
             Action::Commit {
                 blocks,
@@ -73,23 +73,46 @@ impl Driver {
         }
     }
 
-    fn record_evidence(&self, evidence: &Evidence) {
+    /// Logs equivocation evidence and keeps both signed messages in
+    /// `<home>/evidence/<kind>-round<r>-validator<v>.hex` (one line of hex SCALE per
+    /// message), once per culprit, round and kind, and at most [`MAX_EVIDENCE_FILES`].
+    fn record_evidence(&mut self, evidence: &Evidence) {
         self.shared.metrics.evidence.inc();
         let (first, second) = match evidence {
             Evidence::DoubleProposal(a, b) => (a.to_wire(), b.to_wire()),
             Evidence::DoubleVote(a, b) => (a.to_wire(), b.to_wire()),
             Evidence::DoubleTimeout(a, b) => (a.to_wire(), b.to_wire()),
         };
+        let kind = evidence_kind(evidence);
+        let file = self.evidence_dir.join(format!(
+            "{kind}-round{}-validator{}.hex",
+            evidence.round(),
+            evidence.culprit().0
+        ));
         tracing::warn!(
             culprit = evidence.culprit().0,
             round = evidence.round(),
-            kind = evidence_kind(evidence),
-            first = %hex(&first),
-            second = %hex(&second),
+            kind,
+            first = %cairn_crypto::Hash::digest(&first),
+            second = %cairn_crypto::Hash::digest(&second),
+            file = %file.display(),
             "EQUIVOCATION: a validator signed two conflicting messages for one round"
         );
+        if self.evidence_files >= MAX_EVIDENCE_FILES || file.exists() {
+            return;
+        }
+        let text = format!("{}\n{}\n", hex(&first), hex(&second));
+        let written =
+            std::fs::create_dir_all(&self.evidence_dir).and_then(|()| std::fs::write(&file, text));
+        match written {
+            Ok(()) => self.evidence_files += 1,
+            Err(e) => tracing::error!(error = %e, file = %file.display(), "cannot keep evidence"),
+        }
     }
 }
+
+/// Most evidence files one run of the node writes.
+const MAX_EVIDENCE_FILES: usize = 10_000;
 
 fn evidence_kind(evidence: &Evidence) -> &'static str {
     match evidence {

@@ -1,69 +1,100 @@
 //! Fetching blocks the core is missing (`FetchBlock`) and answering peers' requests.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Result;
 use cairn_consensus::Event;
 use cairn_crypto::Hash;
 use cairn_network::{NetworkHandle, Responder};
-use cairn_types::{Block, ValidatorId, Wire};
-use tokio::sync::mpsc;
+use cairn_storage::Store;
+use cairn_types::{Block, ChainId, ValidatorId, Wire};
+use tokio::sync::{Semaphore, mpsc};
 
-use super::{Driver, blocking};
+use super::Driver;
 use crate::run::wire::REQUEST_BLOCK;
+
+/// Longest pause between two rounds of asking every validator for a missing block.
+const MAX_FETCH_BACKOFF: Duration = Duration::from_secs(10);
+/// Rounds of asking every validator before giving up on a block (about 15 minutes
+/// with the back-off): the block is then on a dead branch or the network is down.
+const FETCH_ROUNDS: u32 = 100;
+/// Block requests from peers answered at once; more are refused (the requester asks
+/// someone else).
+const MAX_SERVING: usize = 8;
 
 /// The outcome of one block fetch.
 pub struct FetchResult {
     /// The block asked for.
     pub id: Hash,
-    /// The block, if some peer had it (checked: its id is `id`).
+    /// The block, if some peer had it (checked: its id is `id` and it is well formed).
     pub block: Option<Block>,
 }
 
-/// Block ids being fetched (one task each).
-#[derive(Default)]
-pub(super) struct Fetches(HashSet<Hash>);
+/// Block ids being fetched (one task each) and the slots for serving requests.
+pub(super) struct Fetches {
+    fetching: HashSet<Hash>,
+    serving: Arc<Semaphore>,
+}
+
+impl Default for Fetches {
+    fn default() -> Self {
+        Fetches {
+            fetching: HashSet::new(),
+            serving: Arc::new(Semaphore::new(MAX_SERVING)),
+        }
+    }
+}
 
 impl Fetches {
     /// True when nothing is being fetched.
     pub(super) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.fetching.is_empty()
     }
 }
 
 impl Driver {
-    /// Starts fetching `id`, first from `from`, then from every other validator in turn.
+    /// Starts fetching `id`, first from `from`, then from every other validator in turn,
+    /// again and again with a growing pause, until one supplies it.
     pub(super) fn fetch(&mut self, id: Hash, from: ValidatorId) {
-        if !self.fetches.0.insert(id) {
+        if !self.fetches.fetching.insert(id) {
             return;
         }
         let n = self.shared.genesis.n();
         let me = self.shared.me;
         let order: Vec<ValidatorId> = std::iter::once(from)
-            .chain((0..n).map(|i| ValidatorId(i as u16)))
+            .chain((0..n).map(|i| ValidatorId(i as u16)).filter(|v| *v != from))
             .filter(|v| *v != me)
             .collect();
-        let (net, results, wait) = (self.net.clone(), self.fetched_tx.clone(), self.block_fetch);
-        tokio::spawn(fetch_from(net, id, order, wait, results));
+        let fetch = Fetch {
+            net: self.net.clone(),
+            chain: self.shared.genesis.chain_id(),
+            id,
+            order,
+            wait: self.block_fetch,
+        };
+        tokio::spawn(fetch.run(self.fetched_tx.clone()));
     }
 
     /// Hands a fetched block to the core.
     pub(super) async fn on_fetched(&mut self, result: FetchResult) -> Result<()> {
-        self.fetches.0.remove(&result.id);
+        self.fetches.fetching.remove(&result.id);
         match result.block {
             Some(block) => {
                 self.remember(block.clone());
                 self.step(Event::BlockFetched { block }).await
             }
             None => {
-                tracing::warn!(id = %result.id, "no validator could supply a missing block");
+                tracing::warn!(id = %result.id, "gave up fetching a block no validator could supply");
                 Ok(())
             }
         }
     }
 
-    /// Answers a peer's request for a block: committed, persisted or recently seen.
+    /// Answers a peer's request for a block — committed, persisted or recently seen —
+    /// in a task of its own (at most [`MAX_SERVING`] at once; beyond that the request
+    /// is refused and the peer asks another validator).
     pub(super) fn answer_block_request(
         &self,
         from: ValidatorId,
@@ -75,38 +106,61 @@ impl Driver {
             return; // dropping the responder answers with an error
         };
         let id = Hash::from(bytes);
-        let block = match self.recent.get(&id) {
-            Some(block) => Some(block.clone()),
-            None => {
-                let store = self.shared.store.clone();
-                blocking(|| store.block(&id)).unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "block lookup failed");
-                    None
-                })
-            }
+        let Ok(slot) = self.fetches.serving.clone().try_acquire_owned() else {
+            tracing::debug!(
+                from = from.0,
+                "too many block requests in progress; refused one"
+            );
+            return;
         };
-        responder.respond(block.map(|b| b.to_wire()).unwrap_or_default());
+        let known = self.recent.get(&id).cloned();
+        let store = self.shared.store.clone();
+        tokio::spawn(async move {
+            let block = match known {
+                Some(block) => Some(block),
+                None => tokio::task::spawn_blocking(move || lookup(&store, &id))
+                    .await
+                    .unwrap_or(None),
+            };
+            let bytes =
+                tokio::task::spawn_blocking(move || block.map(|b| b.to_wire()).unwrap_or_default())
+                    .await
+                    .unwrap_or_default();
+            responder.respond(bytes);
+            drop(slot);
+        });
     }
 }
 
-/// Asks each validator of `order` in turn, up to three rounds, until one returns the
-/// block whose id is `id`; reports the result to the driver.
-async fn fetch_from(
+/// A block from the committed chain or the persisted uncommitted blocks.
+fn lookup(store: &Store, id: &Hash) -> Option<Block> {
+    let found = store.block(id).and_then(|b| match b {
+        Some(block) => Ok(Some(block)),
+        None => store.pending_block(id),
+    });
+    found.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "block lookup failed");
+        None
+    })
+}
+
+/// One block being fetched.
+struct Fetch {
     net: NetworkHandle,
+    chain: ChainId,
     id: Hash,
     order: Vec<ValidatorId>,
     wait: Duration,
-    results: mpsc::Sender<FetchResult>,
-) {
-    for attempt in 0..3u32 {
-        for peer in &order {
-            let asked = tokio::time::timeout(
-                wait,
-                net.request(*peer, REQUEST_BLOCK, id.as_bytes().to_vec()),
-            );
-            let Ok(Ok(bytes)) = asked.await else { continue };
-            match Block::from_wire(&bytes) {
-                Ok(block) if block.id() == id => {
+}
+
+impl Fetch {
+    /// Asks each validator in turn until one returns a well-formed block with the
+    /// wanted id; reports the result to the driver.
+    async fn run(self, results: mpsc::Sender<FetchResult>) {
+        let id = self.id;
+        for round in 0..FETCH_ROUNDS {
+            for peer in &self.order {
+                if let Some(block) = self.ask(*peer).await {
                     let _ = results
                         .send(FetchResult {
                             id,
@@ -115,12 +169,37 @@ async fn fetch_from(
                         .await;
                     return;
                 }
-                Ok(_) => tracing::warn!(peer = peer.0, %id, "peer answered with another block"),
-                Err(_) if bytes.is_empty() => {}
-                Err(e) => tracing::warn!(peer = peer.0, error = %e, "undecodable block from peer"),
             }
+            let pause = self.wait.saturating_mul(round + 1).min(MAX_FETCH_BACKOFF);
+            tokio::time::sleep(pause).await;
         }
-        tokio::time::sleep(wait * (attempt + 1)).await;
+        let _ = results.send(FetchResult { id, block: None }).await;
     }
-    let _ = results.send(FetchResult { id, block: None }).await;
+
+    async fn ask(&self, peer: ValidatorId) -> Option<Block> {
+        let request = self
+            .net
+            .request(peer, REQUEST_BLOCK, self.id.as_bytes().to_vec());
+        let bytes = tokio::time::timeout(self.wait, request).await.ok()?.ok()?;
+        if bytes.is_empty() {
+            return None;
+        }
+        let block = match Block::from_wire(&bytes) {
+            Ok(block) => block,
+            Err(e) => {
+                tracing::warn!(peer = peer.0, error = %e, "undecodable block from peer");
+                return None;
+            }
+        };
+        if block.id() != self.id {
+            tracing::warn!(peer = peer.0, id = %self.id, "peer answered with another block");
+            return None;
+        }
+        // The id covers the header only: the transactions must match its payload root.
+        if let Err(e) = block.check_well_formed(&self.chain) {
+            tracing::warn!(peer = peer.0, id = %self.id, error = %e, "peer answered with a malformed block");
+            return None;
+        }
+        Some(block)
+    }
 }

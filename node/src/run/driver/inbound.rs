@@ -13,6 +13,9 @@ use super::verify::Verified;
 use crate::run::shared::Shared;
 use crate::run::wire::{KIND_CONSENSUS, KIND_TXS, MAX_GOSSIP_TXS, REQUEST_BLOCK};
 
+/// Proposals this many rounds from the current one are remembered; others are not.
+const RECENT_ROUND_WINDOW: u64 = 16;
+
 /// A gossip batch as it travels: at most [`MAX_GOSSIP_TXS`] transactions.
 pub type GossipBatch = BoundedVec<Transaction, MAX_GOSSIP_TXS>;
 
@@ -26,7 +29,7 @@ impl Driver {
                 kind: KIND_CONSENSUS,
                 payload,
             } => match Message::from_wire(&payload) {
-                Ok(message) => self.verifier.submit(from, message).await,
+                Ok(message) => self.verifier.submit(from, message),
                 Err(e) => {
                     self.shared.metrics.bad_messages.inc();
                     tracing::debug!(from = from.0, error = %e, "undecodable consensus message");
@@ -36,9 +39,19 @@ impl Driver {
                 from,
                 kind: KIND_TXS,
                 payload,
-            } => {
-                tokio::spawn(admit_gossip(self.shared.clone(), from, payload));
-            }
+            } => match self.shared.gossip_slots.clone().try_acquire_owned() {
+                Ok(slot) => {
+                    let shared = self.shared.clone();
+                    tokio::spawn(async move {
+                        admit_gossip(shared, from, payload).await;
+                        drop(slot);
+                    });
+                }
+                Err(_) => {
+                    self.shared.metrics.dropped_messages.inc();
+                    tracing::debug!(from = from.0, "transaction batch queue full; dropped one");
+                }
+            },
             Incoming::Request {
                 from,
                 kind: REQUEST_BLOCK,
@@ -54,10 +67,16 @@ impl Driver {
         Ok(())
     }
 
-    /// Hands a message whose signatures checked out to the core.
+    /// Hands a message whose signatures checked out to the core. A proposal from its
+    /// round's leader near the current round is also remembered (its transactions
+    /// must not be proposed again on top of it).
     pub(super) async fn on_verified(&mut self, checked: Verified) -> Result<()> {
         if let Message::Proposal(proposal) = &checked.message {
-            self.remember(proposal.block.clone());
+            let header = &proposal.block.header;
+            let near = header.round.abs_diff(self.core.round()) <= RECENT_ROUND_WINDOW;
+            if near && self.shared.genesis.validators().leader(header.round) == header.proposer {
+                self.remember(proposal.block.clone());
+            }
         }
         self.step(Event::Message {
             from: checked.from,

@@ -16,6 +16,7 @@ mod verify;
 pub use inbound::GossipBatch;
 
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -55,13 +56,17 @@ pub struct Driver {
     /// The state hash after the committed head.
     state_root: Hash,
     heartbeat: Duration,
-    max_block_bytes: usize,
+    /// Transaction bytes a proposal may carry: `max_block_bytes` less the header.
+    tx_budget: usize,
     max_block_txs: usize,
     block_fetch: Duration,
     fetches: fetch::Fetches,
     fetched_tx: mpsc::Sender<FetchResult>,
     fetched_rx: mpsc::Receiver<FetchResult>,
     verifier: verify::MessageVerifier,
+    /// Where equivocation evidence is kept, and how many files this run wrote.
+    evidence_dir: PathBuf,
+    evidence_files: usize,
     verified_rx: mpsc::Receiver<verify::Verified>,
 }
 
@@ -81,6 +86,8 @@ pub struct DriverSetup {
     pub pending: Vec<Block>,
     /// How long a block request may take before another peer is asked.
     pub block_fetch: Duration,
+    /// Where equivocation evidence is kept.
+    pub evidence_dir: PathBuf,
 }
 
 impl Driver {
@@ -88,12 +95,20 @@ impl Driver {
     pub fn new(setup: DriverSetup) -> Driver {
         let params = &setup.shared.genesis.doc().params;
         let (fetched_tx, fetched_rx) = mpsc::channel(256);
-        let (verifier, verified_rx) = verify::MessageVerifier::new(setup.shared.clone());
+        let limits = verify::BlockLimits {
+            max_txs: usize::try_from(params.max_block_txs).unwrap_or(usize::MAX),
+            max_bytes: usize::try_from(params.max_block_bytes).unwrap_or(usize::MAX),
+        };
+        let (verifier, verified_rx) = verify::MessageVerifier::new(setup.shared.clone(), limits);
         Driver {
             verifier,
             verified_rx,
+            evidence_dir: setup.evidence_dir,
+            evidence_files: 0,
             heartbeat: Duration::from_millis(params.heartbeat_ms),
-            max_block_bytes: usize::try_from(params.max_block_bytes).unwrap_or(usize::MAX),
+            tx_budget: usize::try_from(params.max_block_bytes)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(super::wire::BLOCK_OVERHEAD_BYTES),
             max_block_txs: usize::try_from(params.max_block_txs).unwrap_or(usize::MAX),
             recent: setup.pending.into_iter().map(|b| (b.id(), b)).collect(),
             core: setup.core,
@@ -138,7 +153,9 @@ impl Driver {
                 }
                 () = payload => self.propose_now().await?,
                 () = self.shared.tx_arrived.notified(), if self.payload_wait.is_some() => {
-                    self.propose_now().await?
+                    if let Some(event) = self.payload_if_ready() {
+                        self.step(event).await?;
+                    }
                 }
                 _ = peers_tick.tick() => self.refresh_peers().await,
             }

@@ -4,31 +4,53 @@ use std::collections::HashSet;
 
 use cairn_consensus::Event;
 use cairn_crypto::Hash;
-use cairn_types::Block;
+use cairn_types::{Block, Transaction};
 
 use super::{Driver, now_ms};
 
-/// Most blocks kept in [`Driver::recent`]; older ones are dropped first by height.
+/// Most blocks kept in [`Driver::recent`]; beyond it the highest are dropped first
+/// (the uncommitted ancestors a proposal needs are the lowest).
 const MAX_RECENT: usize = 1_024;
 
 impl Driver {
-    /// The answer to the waiting payload request, with what the mempool has now.
+    /// The answer to the waiting payload request, with whatever is ready (maybe
+    /// nothing): for a request that may not wait, or when the heartbeat is up.
     pub(super) fn payload_event(&mut self) -> Option<Event> {
         let wait = self.payload_wait.take()?;
-        let exclude = self.txs_above_committed(&wait.parent);
-        let txs = self
-            .shared
-            .mempool()
-            .select(self.max_block_txs, self.max_block_bytes, &exclude);
-        tracing::debug!(round = wait.round, txs = txs.len(), "proposing");
+        let txs = self.ready_txs(&wait.parent);
+        Some(self.payload(wait.round, txs))
+    }
+
+    /// The answer to the waiting payload request if transactions are ready for it;
+    /// otherwise it keeps waiting (for more transactions or the heartbeat).
+    pub(super) fn payload_if_ready(&mut self) -> Option<Event> {
+        let wait = self.payload_wait.as_ref()?;
+        let txs = self.ready_txs(&wait.parent);
+        if txs.is_empty() {
+            return None;
+        }
+        let round = self.payload_wait.take()?.round;
+        Some(self.payload(round, txs))
+    }
+
+    fn payload(&self, round: cairn_types::Round, txs: Vec<Transaction>) -> Event {
+        tracing::debug!(round, txs = txs.len(), "proposing");
         // Execution results are not bound into headers yet (docs/PROTOCOL.md §6):
         // every node records its own per-height state hash at commit instead.
-        Some(Event::Payload {
-            round: wait.round,
+        Event::Payload {
+            round,
             txs,
             state_root: Hash::ZERO,
             now_ms: now_ms(),
-        })
+        }
+    }
+
+    /// Transactions a block on `parent` may carry now, within the chain's limits.
+    fn ready_txs(&self, parent: &Hash) -> Vec<Transaction> {
+        let exclude = self.txs_above_committed(parent);
+        self.shared
+            .mempool()
+            .select(self.max_block_txs, self.tx_budget, &exclude)
     }
 
     /// Hashes of the transactions in `parent` and its uncommitted ancestors, which a
@@ -47,22 +69,23 @@ impl Driver {
         exclude
     }
 
-    /// Keeps an uncommitted block for payload exclusion and block requests.
+    /// Keeps an uncommitted block the core accepted (voted for, proposed or fetched)
+    /// for payload exclusion and block requests.
     pub(super) fn remember(&mut self, block: Block) {
         if block.header.height <= self.core.committed().height {
             return;
         }
         if self.recent.len() >= MAX_RECENT {
-            self.forget_lowest();
+            self.forget_highest();
         }
         self.recent.insert(block.id(), block);
     }
 
-    fn forget_lowest(&mut self) {
+    fn forget_highest(&mut self) {
         if let Some(id) = self
             .recent
             .iter()
-            .min_by_key(|(_, b)| b.header.height)
+            .max_by_key(|(_, b)| b.header.height)
             .map(|(id, _)| *id)
         {
             self.recent.remove(&id);

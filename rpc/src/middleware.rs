@@ -122,7 +122,13 @@ where
 
     fn call<'a>(&self, request: Request<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {
         let this = self.clone();
-        async move {
+        let span = tracing::debug_span!(
+            "rpc",
+            method = %request.method_name(),
+            id = %request.id,
+            connection = request.extensions.get::<ConnectionId>().map(|c| c.0)
+        );
+        let call = async move {
             let method = request.method_name().to_string();
             let response = if this.admit(&request) {
                 this.inner.call(request).await
@@ -134,8 +140,10 @@ where
             if let Some(metrics) = &this.metrics {
                 metrics.record(&method, response.is_success());
             }
+            tracing::trace!(ok = response.is_success(), "answered");
             response
-        }
+        };
+        tracing::Instrument::instrument(call, span)
     }
 
     fn batch<'a>(&self, batch: Batch<'a>) -> impl Future<Output = MethodResponse> + Send + 'a {

@@ -30,6 +30,7 @@ use cairn_storage::Head;
 use cairn_types::{Block, Round};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Sleep, sleep_until};
+use tracing::Instrument;
 
 use super::shared::Shared;
 pub use fetch::FetchResult;
@@ -168,12 +169,13 @@ impl Driver {
     async fn step(&mut self, event: Event) -> Result<()> {
         let mut queue = VecDeque::from([event]);
         while let Some(event) = queue.pop_front() {
-            let actions = self.core.handle(event);
+            let span = tracing::debug_span!("round", round = self.core.round());
+            let actions = span.in_scope(|| self.core.handle(event));
             let round = self.core.round();
             self.shared.round.store(round, Ordering::Relaxed);
             self.shared.metrics.round.set(round as i64);
             for action in actions {
-                if let Some(next) = self.perform(action).await? {
+                if let Some(next) = self.perform(action).instrument(span.clone()).await? {
                     queue.push_back(next);
                 }
             }

@@ -4,7 +4,7 @@
 use cairn_types::{Block, Wire};
 use rocksdb::{IteratorMode, WriteBatch};
 
-use crate::schema::{CF_PENDING, pending_key};
+use crate::schema::{CF_META, CF_PENDING, META_SAFETY, pending_key};
 use crate::{Result, StorageError, Store};
 
 impl Store {
@@ -15,6 +15,17 @@ impl Store {
         let key = pending_key(block.header.height, &block.id());
         batch.put_cf(self.cf(CF_PENDING)?, key, block.to_wire());
         self.write(batch, "pending-block write")
+    }
+
+    /// Stores an uncommitted block and the consensus safety state in one synced write
+    /// (both must be durable before the vote they protect leaves; one write is one
+    /// disk sync instead of two).
+    pub fn put_pending_block_and_safety(&self, block: &Block, safety: &[u8]) -> Result<()> {
+        let mut batch = WriteBatch::default();
+        let key = pending_key(block.header.height, &block.id());
+        batch.put_cf(self.cf(CF_PENDING)?, key, block.to_wire());
+        batch.put_cf(self.cf(CF_META)?, META_SAFETY, safety);
+        self.write(batch, "pending-block and safety-state write")
     }
 
     /// Every stored uncommitted block above the committed head, lowest height first.

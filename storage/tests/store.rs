@@ -294,5 +294,16 @@ fn pending_blocks_survive_reopen_and_are_dropped_by_commit() {
     let pending = store.pending_blocks().unwrap();
     assert_eq!(pending, vec![first.blocks[0].clone(), above.clone()]);
     store.commit(&first).unwrap();
-    assert_eq!(store.pending_blocks().unwrap(), vec![above]);
+    assert_eq!(store.pending_blocks().unwrap(), vec![above.clone()]);
+    assert_eq!(
+        store.pending_block(&above.id()).unwrap(),
+        Some(above.clone())
+    );
+
+    let next = builder.next_block();
+    store
+        .put_pending_block_and_safety(&next, b"safety")
+        .unwrap();
+    assert_eq!(store.pending_block(&next.id()).unwrap(), Some(next));
+    assert_eq!(store.safety_state().unwrap(), Some(b"safety".to_vec()));
 }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use cairn_consensus::{Action, Event, Evidence, Message};
-use cairn_types::Wire;
+use cairn_types::{Block, Wire};
 use parity_scale_codec::Encode;
 use tokio::time::Instant;
 
@@ -62,6 +62,16 @@ impl Driver {
             Action::Evidence(evidence) => self.record_evidence(&evidence),
         }
         Ok(None)
+    }
+
+    /// Performs `PersistBlock` and the `PersistSafety` right after it as one synced
+    /// write.
+    pub(super) fn persist_block_and_safety(&mut self, block: Block, safety: Vec<u8>) -> Result<()> {
+        let store = self.shared.store.clone();
+        blocking(|| store.put_pending_block_and_safety(&block, &safety))
+            .context("cannot persist a block and the safety state before voting; stopping")?;
+        self.remember(block);
+        Ok(())
     }
 
     async fn broadcast(&mut self, message: &Message) {

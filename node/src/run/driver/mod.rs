@@ -28,6 +28,7 @@ use cairn_crypto::Hash;
 use cairn_network::{Incoming, NetworkHandle};
 use cairn_storage::Head;
 use cairn_types::{Block, Round};
+use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Sleep, sleep_until};
 use tracing::Instrument;
@@ -174,7 +175,17 @@ impl Driver {
             let round = self.core.round();
             self.shared.round.store(round, Ordering::Relaxed);
             self.shared.metrics.round.set(round as i64);
-            for action in actions {
+            let mut actions = actions.into_iter().peekable();
+            while let Some(action) = actions.next() {
+                // A block about to be voted for and the safety state of that vote: one
+                // synced write instead of two, both durable before the vote leaves.
+                if let Action::PersistBlock(block) = &action
+                    && let Some(Action::PersistSafety(safety)) = actions.peek()
+                {
+                    self.persist_block_and_safety(block.clone(), safety.encode())?;
+                    actions.next();
+                    continue;
+                }
                 if let Some(next) = self.perform(action).instrument(span.clone()).await? {
                     queue.push_back(next);
                 }

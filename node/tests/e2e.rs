@@ -38,6 +38,7 @@ async fn n4_end_to_end() {
         }
     }
 
+    metrics_are_served(&cluster, height);
     double_spend_and_replay(&cluster, &clients, &chain).await;
     bad_input_is_refused_and_changes_nothing(&cluster, &clients[1], &chain).await;
 
@@ -64,6 +65,14 @@ async fn n4_end_to_end() {
             cluster.log(3)
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Every node has reached `target` by now or will within moments (node 0 may have
+    // been a block ahead of the others when it was asked).
+    for client in &clients[1..3] {
+        while head_height(client).await < target {
+            assert!(Instant::now() < deadline, "validators stopped committing");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     same_chain_everywhere(&clients, target).await;
     for hash in &hashes {
@@ -303,6 +312,50 @@ async fn bad_input_is_refused_and_changes_nothing(
         before,
         "nothing changed"
     );
+}
+
+/// Every node serves Prometheus metrics with the names docs/OPERATING.md lists.
+fn metrics_are_served(cluster: &Cluster, height: u64) {
+    for v in &cluster.validators {
+        let text = http_get(v.metrics_port, "/metrics");
+        for name in [
+            "cairn_node_height",
+            "cairn_node_round",
+            "cairn_node_mempool_size",
+            "cairn_node_commit_latency_seconds_bucket",
+            "cairn_node_timeouts_total",
+            "cairn_network_connected_peers 3",
+            "cairn_rpc_requests_total{method=\"tx_submit\",outcome=\"ok\"}",
+        ] {
+            assert!(
+                text.contains(name),
+                "metrics of port {} lack {name}:\n{text}",
+                v.metrics_port
+            );
+        }
+        let reported: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("cairn_node_height "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap();
+        assert!(
+            reported >= height,
+            "cairn_node_height {reported} < {height}"
+        );
+    }
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
 }
 
 /// POSTs `body` to the node's RPC port over a plain TCP connection; returns the response.

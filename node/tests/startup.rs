@@ -115,3 +115,48 @@ fn ports_in_use_are_named() {
     );
     drop(taken);
 }
+
+#[test]
+fn a_single_validator_commits_logs_json_and_stops_cleanly_on_sigterm() {
+    let mut cluster = Cluster::new(1, 1);
+    let config = cluster.validators[0].home.join("config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace("format = \"plain\"", "format = \"json\""),
+    )
+    .unwrap();
+    cluster.start(0);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = cluster.client(0).await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while client.chain_head().await.unwrap().height < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no commits:\n{}",
+                cluster.log(0)
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    let status = cluster.terminate(0);
+    assert!(
+        status.success(),
+        "exit status {status}:\n{}",
+        cluster.log(0)
+    );
+    let log = std::fs::read_to_string(cluster.validators[0].home.join("node.log")).unwrap();
+    let mut messages = Vec::new();
+    for line in log.lines() {
+        let value: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        messages.push(value["message"].as_str().unwrap_or_default().to_string());
+    }
+    for expected in ["validator running", "committed", "shutting down", "stopped"] {
+        assert!(
+            messages.iter().any(|m| m == expected),
+            "no {expected:?} log line in:\n{log}"
+        );
+    }
+}

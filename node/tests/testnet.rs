@@ -156,4 +156,15 @@ fn testnet_up_bench_verify_prove_down() {
     for node in status.as_array().unwrap() {
         assert_eq!(node["state"], "down", "{status}");
     }
+
+    // Up again on the same directory resumes the same chain where it stopped.
+    let again = cairn_json(&["testnet", "up", "-n", "4", "--dir", dir_s]);
+    assert_eq!(again["resumed"], true, "{again}");
+    assert_eq!(again["chain_id"], up["chain_id"], "{again}");
+    assert!(
+        again["height"].as_u64().unwrap() > top,
+        "{again} (was at {top})"
+    );
+    let down = cairn_json(&["testnet", "down", "--dir", dir_s]);
+    assert_eq!(down.as_array().unwrap().len(), 4, "{down}");
 }

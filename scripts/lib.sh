@@ -12,7 +12,8 @@ install_system_packages() {
     command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
     dpkg -s libclang-dev >/dev/null 2>&1 || missing+=(libclang-dev)
     command -v clang >/dev/null 2>&1 || missing+=(clang)
-    command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-pip)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing Debian packages: ${missing[*]}"
         as_root apt-get update -qq
@@ -39,11 +40,16 @@ install_rust_components() {
 }
 
 install_python_modules() {
-    if ! python3 -c 'import nacl, blake3' >/dev/null 2>&1; then
-        log "installing PyNaCl and blake3 for the scripts/*-check.py document checks"
-        python3 -m pip install -q --disable-pip-version-check pynacl blake3 2>&1 |
-            grep -v "Running pip as the 'root' user" || true
-    fi
+    python3 -c 'import nacl, blake3' >/dev/null 2>&1 && return
+    log "installing PyNaCl and blake3 for the scripts/*-check.py document checks"
+    local pip=(python3 -m pip install -q --disable-pip-version-check pynacl blake3)
+    # Debian's own python3 refuses user installs (PEP 668) unless told otherwise.
+    PIP_ROOT_USER_ACTION=ignore "${pip[@]}" 2>/dev/null ||
+        PIP_ROOT_USER_ACTION=ignore "${pip[@]}" --break-system-packages
+    python3 -c 'import nacl, blake3' || {
+        echo "error: cannot import PyNaCl and blake3 after installing them" >&2
+        return 1
+    }
 }
 
 choose_build_cache() {

@@ -75,7 +75,7 @@ impl Default for P2pSection {
     }
 }
 
-/// `[rpc]`
+/// `[rpc]` (defaults: `cairn_rpc::RpcConfig::default()`, documented in docs/RPC.md)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RpcSection {
@@ -91,20 +91,32 @@ pub struct RpcSection {
     pub max_subscriptions_per_connection: u32,
     /// Most calls in one batch request.
     pub max_batch_len: u32,
-    /// Notifications buffered per subscriber before it is disconnected as too slow.
+    /// Messages queued per WebSocket connection.
     pub subscription_buffer: usize,
+    /// How long that queue may stay full before a subscriber is disconnected as too
+    /// slow, in milliseconds.
+    pub slow_subscriber_timeout_ms: u64,
+    /// Calls per second one connection may make (0: no limit).
+    pub rate_limit_per_second: u32,
+    /// Calls one connection may make at once above that rate.
+    pub rate_limit_burst: u32,
 }
 
 impl Default for RpcSection {
     fn default() -> Self {
+        let rpc = cairn_rpc::RpcConfig::default();
         RpcSection {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8600)),
-            max_request_bytes: 1 << 20,
-            max_response_bytes: 32 << 20,
-            max_connections: 256,
-            max_subscriptions_per_connection: 16,
-            max_batch_len: 100,
-            subscription_buffer: 1024,
+            listen: rpc.listen,
+            max_request_bytes: rpc.max_request_bytes,
+            max_response_bytes: rpc.max_response_bytes,
+            max_connections: rpc.max_connections,
+            max_subscriptions_per_connection: rpc.max_subscriptions_per_connection,
+            max_batch_len: rpc.max_batch_len,
+            subscription_buffer: rpc.subscription_buffer,
+            slow_subscriber_timeout_ms: u64::try_from(rpc.slow_subscriber_timeout.as_millis())
+                .unwrap_or(u64::MAX),
+            rate_limit_per_second: rpc.rate_limit_per_second,
+            rate_limit_burst: rpc.rate_limit_burst,
         }
     }
 }

@@ -20,7 +20,7 @@ use crate::node_api::NodeApi;
 /// (`RpcConfig { listen, ..RpcConfig::default() }`): fields may be added.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RpcConfig {
-    /// Address for HTTP and WebSocket (one port). Default `127.0.0.1:9944`.
+    /// Address for HTTP and WebSocket (one port). Default `127.0.0.1:8600`.
     pub listen: SocketAddr,
     /// Largest request body (HTTP) or message (WebSocket), in bytes. Default 10 MiB.
     pub max_request_bytes: u32,
@@ -51,7 +51,7 @@ pub struct RpcConfig {
 impl Default for RpcConfig {
     fn default() -> Self {
         RpcConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 9944)),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8600)),
             max_request_bytes: 10 * 1024 * 1024,
             max_response_bytes: 64 * 1024 * 1024,
             max_connections: 100,

@@ -274,6 +274,8 @@ fn rpc_config(config: &NodeConfig, genesis: &Genesis) -> RpcConfig {
         max_batch_len: rpc.max_batch_len,
         subscription_buffer: rpc.subscription_buffer,
         max_tx_bytes: usize::try_from(genesis.doc().params.max_tx_bytes).unwrap_or(usize::MAX),
-        ..RpcConfig::default()
+        slow_subscriber_timeout: Duration::from_millis(rpc.slow_subscriber_timeout_ms),
+        rate_limit_per_second: rpc.rate_limit_per_second,
+        rate_limit_burst: rpc.rate_limit_burst,
     }
 }

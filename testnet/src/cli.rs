@@ -70,6 +70,9 @@ pub struct BenchArgs {
     /// Approximate size of each transaction in bytes.
     #[arg(long, default_value_t = 256)]
     pub tx_size: usize,
+    /// Most transactions an account keeps submitted but not yet committed (0: no limit).
+    #[arg(long, default_value_t = 32)]
+    pub window: u64,
 }
 
 /// Runs a testnet command. `cairn` is the binary that runs validators (normally the
@@ -151,6 +154,7 @@ pub async fn run(command: TestnetCommand, json: bool, cairn: &Path) -> Result<()
                 duration: Duration::from_secs(args.duration),
                 accounts: args.accounts,
                 tx_size: args.tx_size,
+                window: args.window,
                 drain: Duration::from_secs(30),
                 progress,
             };

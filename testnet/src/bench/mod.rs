@@ -34,6 +34,9 @@ pub struct BenchOptions {
     pub accounts: usize,
     /// Approximate encoded size of each transaction, in bytes.
     pub tx_size: usize,
+    /// Most transactions one account has submitted and not yet seen committed before
+    /// it waits (0: no limit). Keeps `--max` measuring a bounded queue.
+    pub window: u64,
     /// How long to wait after submitting for the last commits.
     pub drain: Duration,
     /// Show a progress bar.
@@ -68,12 +71,13 @@ pub async fn bench(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
         let key = KeyFile::load(&layout.account(k), KeyKind::Account)?;
         let nonce = submit::next_nonce(&clients[k % clients.len()], &key.public()).await?;
         accounts.push(Account {
+            index: k,
             key,
             nonce,
             node: k % clients.len(),
         });
     }
-    let tracker = Arc::new(Tracker::default());
+    let tracker = Arc::new(Tracker::new(options.accounts));
     let watcher = Client::connect(&manifest.ws_url(0))
         .await
         .map_err(|source| TestnetError::Rpc { node: 0, source })?;
@@ -97,6 +101,7 @@ pub async fn bench(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
         chain,
         tx_size: options.tx_size,
         rate: options.rate,
+        window: options.window,
         until: started + options.duration,
     };
     submit::run(load, accounts, clients, tracker.clone()).await;

@@ -46,6 +46,8 @@ pub struct BenchReport {
     pub accounts: usize,
     /// Target rate (transactions per second), or null for `--max`.
     pub target_rate: Option<u64>,
+    /// Most transactions each account had submitted and not yet committed (0: no limit).
+    pub window: u64,
     /// Seconds spent submitting.
     pub duration_s: f64,
     /// Transactions the nodes accepted.
@@ -71,12 +73,13 @@ impl BenchReport {
             .target_rate
             .map_or("max".to_string(), |r| format!("{r} tx/s"));
         format!(
-            "validators {}, accounts {}, rate {rate}, {:.1} s\n\
+            "validators {}, accounts {} (window {} each), rate {rate}, {:.1} s\n\
              submitted {}  committed {}  rejected {}  busy {}  pending {}\n\
              committed {:.0} tx/s\n\
              submit-to-commit latency: p50 {:.0} ms  p90 {:.0} ms  p99 {:.0} ms  max {:.0} ms\n",
             self.validators,
             self.accounts,
+            self.window,
             self.duration_s,
             self.submitted,
             self.committed,

@@ -17,6 +17,8 @@ const TX_OVERHEAD: usize = 32 + 32 + 8 + 64 + 8;
 
 /// One signing account.
 pub struct Account {
+    /// Its position among the bench's accounts.
+    pub index: usize,
     /// Its key.
     pub key: SecretKey,
     /// The nonce its next transaction carries.
@@ -33,6 +35,8 @@ pub struct Load {
     pub tx_size: usize,
     /// Total rate over all accounts, or as fast as possible.
     pub rate: Option<u64>,
+    /// Most uncommitted transactions per account (0: no limit).
+    pub window: u64,
     /// When to stop submitting.
     pub until: Instant,
 }
@@ -88,6 +92,12 @@ async fn submitter(
             }
             tokio::time::sleep_until(due.into()).await;
         }
+        while load.window > 0 && tracker.in_flight_of(account.index) >= load.window {
+            if Instant::now() >= load.until {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let tx = put(&account, &load.chain, value_len);
         submit_one(&client, &tx, &mut account, &tracker, load.until).await;
     }
@@ -106,7 +116,7 @@ async fn submit_one(
         let at = Instant::now();
         match client.tx_submit(tx).await {
             Ok(_) => {
-                tracker.submitted(tx.hash(), at);
+                tracker.submitted(tx.hash(), at, account.index);
                 account.nonce += 1;
                 return;
             }

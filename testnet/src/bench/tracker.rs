@@ -13,8 +13,10 @@ use super::stats::{BenchReport, Latency};
 /// Counters and timings shared by the submitters and the commit watcher.
 #[derive(Default)]
 pub struct Tracker {
-    /// Accepted transactions not yet seen committed, with their submit time.
-    in_flight: Mutex<HashMap<Hash, Instant>>,
+    /// Accepted transactions not yet seen committed, with their submit time and account.
+    in_flight: Mutex<HashMap<Hash, (Instant, usize)>>,
+    /// Per account: accepted transactions not yet seen committed.
+    per_account: Vec<AtomicU64>,
     /// Submit-to-commit latencies of applied transactions.
     latencies: Mutex<Vec<Duration>>,
     last_commit: Mutex<Option<Instant>>,
@@ -29,21 +31,42 @@ pub struct Tracker {
 }
 
 impl Tracker {
+    /// A tracker for `accounts` submitting accounts.
+    pub fn new(accounts: usize) -> Tracker {
+        Tracker {
+            per_account: (0..accounts).map(|_| AtomicU64::new(0)).collect(),
+            ..Tracker::default()
+        }
+    }
+
+    /// Transactions of `account` accepted and not yet seen committed.
+    pub fn in_flight_of(&self, account: usize) -> u64 {
+        self.per_account
+            .get(account)
+            .map_or(0, |n| n.load(Ordering::Relaxed))
+    }
+
     fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         m.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records an accepted submission made at `at`.
-    pub fn submitted(&self, hash: Hash, at: Instant) {
-        Self::lock(&self.in_flight).insert(hash, at);
+    /// Records an accepted submission of `account` made at `at`.
+    pub fn submitted(&self, hash: Hash, at: Instant, account: usize) {
+        Self::lock(&self.in_flight).insert(hash, (at, account));
+        if let Some(n) = self.per_account.get(account) {
+            n.fetch_add(1, Ordering::Relaxed);
+        }
         self.submitted.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Records a committed transaction (ignored unless this bench submitted it).
     pub fn committed(&self, hash: &Hash, applied: bool, at: Instant) {
-        let Some(sent) = Self::lock(&self.in_flight).remove(hash) else {
+        let Some((sent, account)) = Self::lock(&self.in_flight).remove(hash) else {
             return;
         };
+        if let Some(n) = self.per_account.get(account) {
+            n.fetch_sub(1, Ordering::Relaxed);
+        }
         if applied {
             self.committed.fetch_add(1, Ordering::Relaxed);
             Self::lock(&self.latencies).push(at.saturating_duration_since(sent));
@@ -89,6 +112,7 @@ impl Tracker {
             validators,
             accounts: options.accounts,
             target_rate: options.rate,
+            window: options.window,
             duration_s: duration.as_secs_f64(),
             submitted: self.submitted.load(Ordering::Relaxed),
             committed,

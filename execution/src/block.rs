@@ -2,7 +2,7 @@
 
 use cairn_crypto::Hash;
 use cairn_storage::StateChange;
-use cairn_types::{Block, ChainId, Height, Outcome, Receipt};
+use cairn_types::{Block, ChainId, Height, Outcome, Receipt, Transaction};
 use tracing::{debug, warn};
 
 use crate::apply::execute_tx;
@@ -34,7 +34,7 @@ pub fn execute_block(
     parent_state_root: &Hash,
 ) -> Result<BlockResult> {
     let mut state = PendingState::new(view);
-    execute_on(&mut state, chain, block, parent_state_root)
+    execute_on(&mut state, chain, block, parent_state_root, &|_| false)
 }
 
 /// Executes several consecutive blocks (one commit), lowest height first, on top of
@@ -46,6 +46,21 @@ pub fn execute_blocks(
     chain: &ChainId,
     blocks: &[Block],
     parent_state_root: &Hash,
+) -> Result<Vec<BlockResult>> {
+    execute_blocks_verified(view, chain, blocks, parent_state_root, &|_| false)
+}
+
+/// [`execute_blocks`] for a caller that already verified some transactions' signatures
+/// (a node's mempool verifies every transaction it admits): `verified(hash)` is true
+/// for those, and their signatures are not checked again. The results are the same as
+/// [`execute_blocks`]'s, as long as `verified` only names transactions whose
+/// signature — covered by the hash — does verify.
+pub fn execute_blocks_verified(
+    view: &impl StateView,
+    chain: &ChainId,
+    blocks: &[Block],
+    parent_state_root: &Hash,
+    verified: &dyn Fn(&Hash) -> bool,
 ) -> Result<Vec<BlockResult>> {
     let mut state = PendingState::new(view);
     let mut parent = *parent_state_root;
@@ -62,7 +77,7 @@ pub fn execute_blocks(
             });
         }
         previous_height = Some(height);
-        let result = execute_on(&mut state, chain, block, &parent)?;
+        let result = execute_on(&mut state, chain, block, &parent, verified)?;
         parent = result.state_root;
         results.push(result);
     }
@@ -75,13 +90,15 @@ fn execute_on<V: StateView + ?Sized>(
     chain: &ChainId,
     block: &Block,
     parent_state_root: &Hash,
+    verified: &dyn Fn(&Hash) -> bool,
 ) -> Result<BlockResult> {
     let height = block.header.height;
     let too_many = || ExecError::TooManyTransactions {
         height,
         count: block.txs.len(),
     };
-    let verdicts = signature_verdicts(&block.txs);
+    let hashes: Vec<Hash> = block.txs.iter().map(Transaction::hash).collect();
+    let verdicts = signature_verdicts(&block.txs, &hashes, verified);
     let bad_signatures = verdicts.iter().filter(|valid| !**valid).count();
     if bad_signatures > 0 {
         warn!(
@@ -92,11 +109,13 @@ fn execute_on<V: StateView + ?Sized>(
         );
     }
     let mut receipts = Vec::with_capacity(block.txs.len());
-    for (position, (tx, signature_valid)) in block.txs.iter().zip(verdicts).enumerate() {
+    for (position, ((tx, signature_valid), hash)) in
+        block.txs.iter().zip(verdicts).zip(hashes).enumerate()
+    {
         let index = u32::try_from(position).map_err(|_| too_many())?;
         let outcome = execute_tx(state, chain, tx, signature_valid)?;
         receipts.push(Receipt {
-            tx_hash: tx.hash(),
+            tx_hash: hash,
             height,
             index,
             outcome,

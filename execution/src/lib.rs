@@ -33,7 +33,7 @@ mod signatures;
 pub mod state_hash;
 mod view;
 
-pub use block::{BlockResult, execute_block, execute_blocks};
+pub use block::{BlockResult, execute_block, execute_blocks, execute_blocks_verified};
 pub use cairn_storage::StateChange;
 pub use error::{ExecError, Result};
 pub use genesis::genesis_state;

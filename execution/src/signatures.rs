@@ -1,18 +1,32 @@
 //! The signatures of a block's transactions, judged all at once.
 
-use cairn_crypto::{Domain, SignedItem, find_invalid};
+use cairn_crypto::{Domain, Hash, SignedItem, find_invalid};
 use cairn_types::Transaction;
 use parity_scale_codec::Encode;
 
-/// For each of `txs`, whether its signature verifies. One batch check when all are
-/// good (the honest case: mempools verified them on admission); otherwise every
-/// signature is checked strictly, so each validator reaches the same verdicts.
-pub(crate) fn signature_verdicts(txs: &[Transaction]) -> Vec<bool> {
-    let payloads: Vec<Vec<u8>> = txs.iter().map(|tx| tx.payload.encode()).collect();
-    let items: Vec<SignedItem<'_>> = txs
+/// For each of `txs` (whose hashes are `hashes`), whether its signature verifies.
+/// Those `verified` names (already checked by the caller) are taken as valid; the
+/// rest get one batch check when all are good (the honest case: mempools verified them
+/// on admission); otherwise every signature is checked strictly, so each validator
+/// reaches the same verdicts.
+pub(crate) fn signature_verdicts(
+    txs: &[Transaction],
+    hashes: &[Hash],
+    verified: &dyn Fn(&Hash) -> bool,
+) -> Vec<bool> {
+    let unchecked: Vec<(usize, &Transaction)> = txs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !hashes.get(*i).is_some_and(verified))
+        .collect();
+    let payloads: Vec<Vec<u8>> = unchecked
+        .iter()
+        .map(|(_, tx)| tx.payload.encode())
+        .collect();
+    let items: Vec<SignedItem<'_>> = unchecked
         .iter()
         .zip(&payloads)
-        .map(|(tx, payload)| SignedItem {
+        .map(|((_, tx), payload)| SignedItem {
             domain: Domain::Tx,
             message: payload,
             signer: &tx.payload.sender,
@@ -20,8 +34,8 @@ pub(crate) fn signature_verdicts(txs: &[Transaction]) -> Vec<bool> {
         })
         .collect();
     let mut valid = vec![true; txs.len()];
-    for index in find_invalid(&items) {
-        if let Some(verdict) = valid.get_mut(index) {
+    for bad in find_invalid(&items) {
+        if let Some(verdict) = unchecked.get(bad).and_then(|(i, _)| valid.get_mut(*i)) {
             *verdict = false;
         }
     }

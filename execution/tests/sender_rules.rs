@@ -180,3 +180,29 @@ fn an_exhausted_nonce_is_refused_without_panicking() {
     );
     assert_eq!(after, state);
 }
+
+#[test]
+fn signatures_the_caller_verified_are_not_rechecked_and_the_rest_still_are() {
+    let w = writer();
+    let good = tx(&w, 0, put("good", "1"));
+    let mut forged = tx(&w, 1, put("forged", "x"));
+    forged.signature.0[0] ^= 1;
+    let blocks = vec![block(1, vec![good.clone(), forged])];
+    let plain =
+        cairn_execution::execute_blocks(&genesis(), &chain(), &blocks, &genesis_root()).unwrap();
+    // The caller vouches for `good` only: same results as checking everything.
+    let good_hash = good.hash();
+    let vouched = cairn_execution::execute_blocks_verified(
+        &genesis(),
+        &chain(),
+        &blocks,
+        &genesis_root(),
+        &|h| *h == good_hash,
+    )
+    .unwrap();
+    assert_eq!(vouched, plain);
+    assert_eq!(
+        outcomes(&vouched[0]),
+        vec![Outcome::Applied, rejected(RejectReason::BadSignature)]
+    );
+}

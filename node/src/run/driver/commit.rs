@@ -1,12 +1,12 @@
 //! Performing `Commit`: execute the blocks, write them with their receipts, state and
 //! certificate in one atomic batch, then tell the mempool and the subscribers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use anyhow::{Context, Result};
-use cairn_crypto::PublicKey;
+use cairn_crypto::{Hash, PublicKey};
 use cairn_storage::{CommitBatch, StateChange};
-use cairn_types::{Block, QuorumCert};
+use cairn_types::{Block, QuorumCert, Transaction};
 
 use super::{Driver, blocking, now_ms};
 
@@ -26,9 +26,25 @@ impl Driver {
         let store = self.shared.store.clone();
         let chain = self.shared.genesis.chain_id();
         let parent_root = self.state_root;
+        // Transactions in this node's mempool passed its signature check on admission
+        // (the mempool admits nothing else); execution checks only the others.
+        let verified: HashSet<Hash> = {
+            let pool = self.shared.mempool();
+            blocks
+                .iter()
+                .flat_map(|b| b.txs.iter().map(Transaction::hash))
+                .filter(|h| pool.contains(h))
+                .collect()
+        };
         let (batch, head) = blocking(|| -> Result<_> {
-            let results = cairn_execution::execute_blocks(&*store, &chain, &blocks, &parent_root)
-                .context("cannot execute committed blocks")?;
+            let results = cairn_execution::execute_blocks_verified(
+                &*store,
+                &chain,
+                &blocks,
+                &parent_root,
+                &|h| verified.contains(h),
+            )
+            .context("cannot execute committed blocks")?;
             let mut batch = CommitBatch {
                 blocks,
                 certificate,

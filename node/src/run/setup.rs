@@ -234,6 +234,15 @@ fn restore_consensus(
         None => SafetyData::genesis(&chain),
     };
     let head = store.head()?;
+    if store.safety_state()?.is_none() && head.height > 0 {
+        // Safety state is written before anything is signed, so a store without one
+        // never signed — unless it was copied or restored without its safety state.
+        tracing::warn!(
+            head = head.height,
+            "the data directory has committed blocks but no consensus safety state; \
+             starting from a fresh one (safe only if this validator never signed with these keys)"
+        );
+    }
     let committed = if head.height == 0 {
         BlockInfo::genesis(&chain)
     } else {

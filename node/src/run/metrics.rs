@@ -38,7 +38,7 @@ pub struct NodeMetrics {
     pub bad_signatures: Counter,
     /// Messages from peers dropped because that peer had too many in processing.
     pub dropped_messages: Counter,
-    /// Seconds from a block's proposal timestamp to its commit on this node.
+    /// Seconds from when this node first saw a block to its commit.
     pub commit_latency: Histogram,
 }
 
@@ -97,7 +97,7 @@ impl NodeMetrics {
         );
         r.register(
             "commit_latency_seconds",
-            "Seconds from a block's proposal timestamp to its commit here",
+            "Seconds from when this node first saw a block to its commit",
             metrics.commit_latency.clone(),
         );
         Arc::new(metrics)

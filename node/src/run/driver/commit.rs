@@ -8,7 +8,7 @@ use cairn_crypto::{Hash, PublicKey};
 use cairn_storage::{CommitBatch, StateChange};
 use cairn_types::{Block, QuorumCert, Transaction};
 
-use super::{Driver, blocking, now_ms};
+use super::{Driver, blocking};
 
 impl Driver {
     /// Executes and stores `blocks` (lowest first) with the certificate that commits
@@ -94,10 +94,13 @@ impl Driver {
         let metrics = &self.shared.metrics;
         metrics.mempool_size.set(size as i64);
         metrics.committed_txs.inc_by(committed.len() as u64);
-        let now = now_ms();
         for block in &batch.blocks {
-            let latency_ms = now.saturating_sub(block.header.timestamp_ms);
-            metrics.commit_latency.observe(latency_ms as f64 / 1_000.0);
+            // From when this node first saw the block; not the proposer's timestamp,
+            // which a Byzantine proposer chooses. Blocks first seen before a restart
+            // are not measured.
+            if let Some(seen) = self.seen.get(&block.id()) {
+                metrics.commit_latency.observe(seen.elapsed().as_secs_f64());
+            }
             metrics.height.set(block.header.height as i64);
         }
     }

@@ -55,6 +55,8 @@ pub struct Driver {
     /// Recent uncommitted blocks (proposals seen, voted, fetched): to leave their
     /// transactions out of new proposals and to answer block requests.
     recent: HashMap<Hash, Block>,
+    /// When each block in `recent` was first seen here (for the commit latency metric).
+    seen: HashMap<Hash, Instant>,
     /// The state hash after the committed head.
     state_root: Hash,
     heartbeat: Duration,
@@ -113,6 +115,7 @@ impl Driver {
                 .saturating_sub(super::wire::BLOCK_OVERHEAD_BYTES),
             max_block_txs: usize::try_from(params.max_block_txs).unwrap_or(usize::MAX),
             recent: setup.pending.into_iter().map(|b| (b.id(), b)).collect(),
+            seen: HashMap::new(),
             core: setup.core,
             shared: setup.shared,
             net: setup.net,

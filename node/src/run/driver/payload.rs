@@ -78,7 +78,11 @@ impl Driver {
         if self.recent.len() >= MAX_RECENT {
             self.forget_highest();
         }
-        self.recent.insert(block.id(), block);
+        let id = block.id();
+        self.seen
+            .entry(id)
+            .or_insert_with(tokio::time::Instant::now);
+        self.recent.insert(id, block);
     }
 
     fn forget_highest(&mut self) {
@@ -89,6 +93,7 @@ impl Driver {
             .map(|(id, _)| *id)
         {
             self.recent.remove(&id);
+            self.seen.remove(&id);
         }
     }
 
@@ -96,5 +101,7 @@ impl Driver {
     pub(super) fn forget_committed(&mut self) {
         let committed = self.core.committed().height;
         self.recent.retain(|_, b| b.header.height > committed);
+        let recent = &self.recent;
+        self.seen.retain(|id, _| recent.contains_key(id));
     }
 }

@@ -59,34 +59,52 @@ pub async fn bench(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
             .parse::<Hash>()
             .map_err(|e| TestnetError::Usage(format!("testnet.json chain_id: {e}")))?,
     );
+    // Load the nodes that answer; a testnet with validators down is still a network
+    // worth measuring (it commits while a quorum is up).
     let mut clients = Vec::new();
+    let mut live = Vec::new();
     for i in 0..manifest.n {
-        let client = Client::connect(&manifest.rpc_url(i))
-            .await
-            .map_err(|source| TestnetError::Rpc { node: i, source })?;
-        clients.push(Arc::new(client));
+        match connect_live(&manifest.rpc_url(i)).await {
+            Some(client) => {
+                clients.push(Arc::new(client));
+                live.push(i);
+            }
+            None => tracing::warn!(node = i, "node does not answer; not loading it"),
+        }
+    }
+    if clients.is_empty() {
+        return Err(TestnetError::NotReady(format!(
+            "no node of the testnet in {} answers; start it with `cairn testnet up`",
+            dir.display()
+        )));
     }
     let mut accounts = Vec::new();
     for k in 0..options.accounts {
         let key = KeyFile::load(&layout.account(k), KeyKind::Account)?;
-        let nonce = submit::next_nonce(&clients[k % clients.len()], &key.public()).await?;
+        let slot = k % clients.len();
+        let nonce = submit::next_nonce(&clients[slot], &key.public())
+            .await
+            .map_err(|source| TestnetError::Rpc {
+                node: live[slot],
+                source,
+            })?;
         accounts.push(Account {
             index: k,
             key,
             nonce,
-            node: k % clients.len(),
+            node: slot,
         });
     }
     let tracker = Arc::new(Tracker::new(options.accounts));
-    let watcher = Client::connect(&manifest.ws_url(0))
+    let watched = live[0];
+    let rpc_error = |source| TestnetError::Rpc {
+        node: watched,
+        source,
+    };
+    let watcher = Client::connect(&manifest.ws_url(watched))
         .await
-        .map_err(|source| TestnetError::Rpc { node: 0, source })?;
-    let from = watcher
-        .chain_head()
-        .await
-        .map_err(|source| TestnetError::Rpc { node: 0, source })?
-        .height
-        + 1;
+        .map_err(rpc_error)?;
+    let from = watcher.chain_head().await.map_err(rpc_error)?.height + 1;
     let watch = tokio::spawn(watch::follow(watcher, from, tracker.clone()));
 
     let bar = progress_bar(options);
@@ -111,7 +129,14 @@ pub async fn bench(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
     watch.abort();
     ticker.abort();
     bar.finish_and_clear();
-    Ok(tracker.report(manifest.n, options, started, duration))
+    Ok(tracker.report(manifest.n, live.len(), options, started, duration))
+}
+
+/// A client of the node at `url` if it answers `chain_head` within 3 s.
+async fn connect_live(url: &str) -> Option<Client> {
+    let client = Client::connect(url).await.ok()?;
+    let head = tokio::time::timeout(Duration::from_secs(3), client.chain_head()).await;
+    matches!(head, Ok(Ok(_))).then_some(client)
 }
 
 fn progress_bar(options: &BenchOptions) -> ProgressBar {

@@ -42,6 +42,8 @@ impl Latency {
 pub struct BenchReport {
     /// Validators in the testnet.
     pub validators: usize,
+    /// Validators that answered and were loaded (the others were down).
+    pub loaded: usize,
     /// Accounts that signed transactions.
     pub accounts: usize,
     /// Target rate (transactions per second), or null for `--max`.
@@ -73,11 +75,12 @@ impl BenchReport {
             .target_rate
             .map_or("max".to_string(), |r| format!("{r} tx/s"));
         format!(
-            "validators {}, accounts {} (window {} each), rate {rate}, {:.1} s\n\
+            "validators {} ({} loaded), accounts {} (window {} each), rate {rate}, {:.1} s\n\
              submitted {}  committed {}  rejected {}  busy {}  pending {}\n\
              committed {:.0} tx/s\n\
              submit-to-commit latency: p50 {:.0} ms  p90 {:.0} ms  p99 {:.0} ms  max {:.0} ms\n",
             self.validators,
+            self.loaded,
             self.accounts,
             self.window,
             self.duration_s,

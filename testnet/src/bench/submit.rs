@@ -9,7 +9,7 @@ use cairn_rpc::{Client, codes};
 use cairn_types::{BoundedBytes, ChainId, Op, Transaction, TxPayload};
 
 use super::tracker::Tracker;
-use crate::error::{Result, TestnetError};
+use cairn_rpc::RpcError;
 
 /// Encoded bytes of a Put transaction besides its key and value (chain id, sender,
 /// nonce, tags, lengths, signature).
@@ -42,11 +42,8 @@ pub struct Load {
 }
 
 /// The committed nonce of `key` (0 for an unknown account).
-pub async fn next_nonce(client: &Client, key: &PublicKey) -> Result<u64> {
-    let account = client
-        .account_get(key)
-        .await
-        .map_err(|source| TestnetError::Rpc { node: 0, source })?;
+pub async fn next_nonce(client: &Client, key: &PublicKey) -> Result<u64, RpcError> {
+    let account = client.account_get(key).await?;
     Ok(account.map_or(0, |a| a.nonce))
 }
 

@@ -99,6 +99,7 @@ impl Tracker {
     pub fn report(
         &self,
         validators: usize,
+        loaded: usize,
         options: &BenchOptions,
         started: Instant,
         duration: Duration,
@@ -110,6 +111,7 @@ impl Tracker {
             .max(Duration::from_millis(1));
         BenchReport {
             validators,
+            loaded,
             accounts: options.accounts,
             target_rate: options.rate,
             window: options.window,

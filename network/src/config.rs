@@ -19,6 +19,8 @@ pub struct Limits {
     pub max_request_bytes: usize,
     /// Messages queued per peer while waiting to be sent; more are dropped.
     pub max_queued_per_peer: usize,
+    /// Bytes queued per peer while waiting to be sent; more are dropped.
+    pub max_queued_bytes_per_peer: usize,
     /// Messages in flight (sent, not yet acknowledged) per peer.
     pub max_in_flight_per_peer: usize,
     /// Requests outstanding per peer.
@@ -35,8 +37,18 @@ pub struct Limits {
     pub strike_window: Duration,
     /// How long a disconnected offender is refused before it may reconnect.
     pub ban_duration: Duration,
-    /// Capacity of the incoming queue to the node; when full, messages are dropped.
-    pub incoming_capacity: usize,
+    /// Message kinds the node takes before any other arrival (consensus messages);
+    /// they have their own lane of the incoming queue.
+    pub priority_kinds: Vec<u8>,
+    /// Bytes waiting for the node in each lane of the incoming queue (priority,
+    /// requests, other messages), over all peers; when full, arrivals are dropped.
+    pub incoming_lane_bytes: usize,
+    /// Bytes waiting for the node in each lane from one peer; a peer over its share
+    /// has its arrivals dropped while the others' are still taken.
+    pub incoming_peer_bytes: usize,
+    /// Strikes a message the node found undecodable or invalid costs its sender
+    /// (reported with [`crate::NetworkHandle::report`]).
+    pub strikes_per_offence: u32,
 }
 
 impl Default for Limits {
@@ -45,6 +57,7 @@ impl Default for Limits {
             max_message_bytes: 4 * 1024 * 1024,
             max_request_bytes: 32 * 1024 * 1024,
             max_queued_per_peer: 4096,
+            max_queued_bytes_per_peer: 64 * 1024 * 1024,
             max_in_flight_per_peer: 128,
             max_requests_per_peer: 16,
             max_inbound_streams: 256,
@@ -53,7 +66,10 @@ impl Default for Limits {
             max_strikes: 1_000,
             strike_window: Duration::from_secs(10),
             ban_duration: Duration::from_secs(60),
-            incoming_capacity: 16_384,
+            priority_kinds: Vec::new(),
+            incoming_lane_bytes: 128 * 1024 * 1024,
+            incoming_peer_bytes: 32 * 1024 * 1024,
+            strikes_per_offence: 50,
         }
     }
 }

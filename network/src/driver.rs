@@ -19,6 +19,7 @@ use crate::behaviour::Behaviour;
 use crate::config::NetworkConfig;
 use crate::envelope::Envelope;
 use crate::handle::{Command, Incoming};
+use crate::inbox::{InboxSender, Lane};
 use crate::metrics::{DropReason, Metrics};
 use crate::peers::PeerBook;
 use crate::{NetworkError, Result};
@@ -39,7 +40,7 @@ pub(crate) struct Driver {
     pub(crate) local: PeerId,
     pub(crate) cfg: NetworkConfig,
     commands: mpsc::Receiver<Command>,
-    pub(crate) incoming: mpsc::Sender<Incoming>,
+    pub(crate) incoming: InboxSender,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) msg_out: HashMap<OutboundRequestId, PeerId>,
     pub(crate) req_out: HashMap<OutboundRequestId, (PeerId, Answer)>,
@@ -65,7 +66,7 @@ impl Driver {
         cfg: NetworkConfig,
         local: PeerId,
         commands: mpsc::Receiver<Command>,
-        incoming: mpsc::Sender<Incoming>,
+        incoming: InboxSender,
         metrics: Arc<Metrics>,
     ) -> Driver {
         let rate = (cfg.limits.rate_per_sec, cfg.limits.rate_burst);
@@ -154,9 +155,7 @@ impl Driver {
                         kind,
                         payload,
                     };
-                    if self.incoming.try_send(msg).is_err() {
-                        self.metrics.dropped(DropReason::Backpressure);
-                    }
+                    self.deliver(msg);
                 }
                 Some(peer) => self.enqueue(peer, kind, Envelope::new(kind, payload).encode()),
                 None => self.metrics.dropped(DropReason::SendFailed),
@@ -177,6 +176,14 @@ impl Driver {
                     if let Some(p) = self.book.peers.get_mut(&peer) {
                         p.next_dial = Instant::now();
                     }
+                }
+            }
+            Command::Report(from, offence) => {
+                if let Some(peer) = self.book.peer_id(from).filter(|p| *p != self.local) {
+                    tracing::debug!(validator = from.0, ?offence, "misbehaviour reported by the node");
+                    self.metrics.offence(offence);
+                    let strikes = self.cfg.limits.strikes_per_offence;
+                    self.penalise(peer, Instant::now(), strikes);
                 }
             }
             Command::Connected(tx) => {
@@ -223,15 +230,36 @@ impl Driver {
         self.req_out.insert(id, (peer, tx));
     }
 
-    /// Queues an encoded envelope for `peer`, dropping it if the queue is full.
+    /// Hands an arrival to the node in its lane (priority kinds, requests, the rest);
+    /// counts it as backpressure if the lane's budget for its sender is full.
+    pub(crate) fn deliver(&mut self, item: Incoming) {
+        let lane = match &item {
+            Incoming::Request { .. } => Lane::Requests,
+            Incoming::Message { kind, .. } if self.cfg.limits.priority_kinds.contains(kind) => {
+                Lane::Priority
+            }
+            Incoming::Message { .. } => Lane::Bulk,
+        };
+        let from = usize::from(item.from().0);
+        if !self.incoming.try_push(lane, from, item) {
+            self.metrics.dropped(DropReason::Backpressure);
+        }
+    }
+
+    /// Queues an encoded envelope for `peer`, dropping it if the queue is full (in
+    /// messages or in bytes).
     fn enqueue(&mut self, peer: PeerId, kind: u8, env: Vec<u8>) {
         let Some(p) = self.book.peers.get_mut(&peer) else {
             return;
         };
-        if p.queue.len() >= self.cfg.limits.max_queued_per_peer {
+        let limits = &self.cfg.limits;
+        if p.queue.len() >= limits.max_queued_per_peer
+            || p.queued_bytes + env.len() > limits.max_queued_bytes_per_peer
+        {
             self.metrics.dropped(DropReason::QueueFull);
             return;
         }
+        p.queued_bytes += env.len();
         p.queue.push_back((kind, env));
         self.pump(peer);
     }
@@ -246,6 +274,7 @@ impl Driver {
             let Some((kind, env)) = p.queue.pop_front() else {
                 break;
             };
+            p.queued_bytes = p.queued_bytes.saturating_sub(env.len());
             self.metrics.sent(kind, env.len());
             let id = self.swarm.behaviour_mut().msg.send_request(&peer, env);
             self.msg_out.insert(id, peer);

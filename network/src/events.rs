@@ -120,9 +120,7 @@ impl Driver {
                             kind: env.kind,
                             payload: env.payload,
                         };
-                        if self.incoming.try_send(msg).is_err() {
-                            self.metrics.dropped(DropReason::Backpressure);
-                        }
+                        self.deliver(msg);
                     }
                 }
                 Message::Response { request_id, .. } => self.msg_done(request_id, false),
@@ -218,10 +216,7 @@ impl Driver {
             payload: env.payload,
             responder: Responder(tx),
         };
-        if self.incoming.try_send(item).is_err() {
-            self.metrics.dropped(DropReason::Backpressure);
-            return;
-        }
+        self.deliver(item);
         let timeout = self.cfg.request_timeout;
         self.responses.push(Box::pin(async move {
             let answer = tokio::time::timeout(timeout, rx)
@@ -242,7 +237,7 @@ impl Driver {
         };
         if !p.bucket.take(now) {
             self.metrics.dropped(DropReason::RateLimited);
-            self.penalise(peer, now);
+            self.penalise(peer, now, 1);
             return None;
         }
         match Envelope::decode_checked(bytes) {
@@ -255,7 +250,7 @@ impl Driver {
                         .max(self.cfg.limits.max_request_bytes) =>
             {
                 self.metrics.dropped(DropReason::Oversized);
-                self.penalise(peer, now);
+                self.penalise(peer, now, 1);
                 None
             }
             Ok(env) => {
@@ -264,19 +259,20 @@ impl Driver {
             }
             Err(e) => {
                 self.metrics.dropped(drop_reason(e));
-                self.penalise(peer, now);
+                self.penalise(peer, now, 1);
                 None
             }
         }
     }
 
-    /// Records a violation; past the limit, disconnects and bans the peer for a while.
-    fn penalise(&mut self, peer: PeerId, now: Instant) {
+    /// Records a violation worth `strikes`; past the limit, disconnects and bans the
+    /// peer for a while.
+    pub(crate) fn penalise(&mut self, peer: PeerId, now: Instant, strikes: u32) {
         let lim = &self.cfg.limits;
         let Some(p) = self.book.peers.get_mut(&peer) else {
             return;
         };
-        if !p.strike(now, lim.strike_window, lim.max_strikes) {
+        if !p.strike(now, lim.strike_window, lim.max_strikes, strikes) {
             return;
         }
         p.strikes = 0;

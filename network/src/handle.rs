@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::behaviour::{build_swarm, keypair_of};
 use crate::config::NetworkConfig;
 use crate::driver::Driver;
+use crate::inbox::{Inbox, LaneBudget, inbox};
 use crate::metrics::Metrics;
 use crate::{NetworkError, Result};
 
@@ -40,6 +41,35 @@ pub enum Incoming {
     },
 }
 
+impl Incoming {
+    /// The sender.
+    pub fn from(&self) -> ValidatorId {
+        match self {
+            Incoming::Message { from, .. } | Incoming::Request { from, .. } => *from,
+        }
+    }
+
+    /// Length of the payload in bytes.
+    pub fn payload_len(&self) -> usize {
+        match self {
+            Incoming::Message { payload, .. } | Incoming::Request { payload, .. } => payload.len(),
+        }
+    }
+}
+
+/// What a validator did wrong, as the node saw it: reported with
+/// [`NetworkHandle::report`], it costs the validator strikes towards a ban.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelValue)]
+pub enum Offence {
+    /// A payload the node could not decode.
+    Undecodable,
+    /// A message that decoded but failed verification (a bad signature or
+    /// certificate, a block over the chain's limits).
+    Invalid,
+    /// A request the node refused as malformed or over its rate.
+    BadRequest,
+}
+
 /// Answers one incoming request.
 #[derive(Debug)]
 pub struct Responder(pub(crate) oneshot::Sender<Vec<u8>>);
@@ -60,6 +90,7 @@ pub(crate) enum Command {
     #[cfg(feature = "testing")]
     SendRaw(ValidatorId, Vec<u8>),
     AddAddress(ValidatorId, Multiaddr),
+    Report(ValidatorId, Offence),
     Connected(oneshot::Sender<Vec<ValidatorId>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Shutdown(oneshot::Sender<()>),
@@ -71,7 +102,7 @@ pub struct Network;
 impl Network {
     /// Binds `config.listen`, starts the network task on the current tokio runtime and
     /// returns the handle and the stream of incoming messages and requests.
-    pub async fn start(config: NetworkConfig) -> Result<(NetworkHandle, mpsc::Receiver<Incoming>)> {
+    pub async fn start(config: NetworkConfig) -> Result<(NetworkHandle, Inbox)> {
         Network::start_with_metrics(config, Arc::new(Metrics::default())).await
     }
 
@@ -80,7 +111,7 @@ impl Network {
     pub async fn start_with_metrics(
         config: NetworkConfig,
         metrics: Arc<Metrics>,
-    ) -> Result<(NetworkHandle, mpsc::Receiver<Incoming>)> {
+    ) -> Result<(NetworkHandle, Inbox)> {
         let keypair = keypair_of(&config.key)?;
         let local = keypair.public().to_peer_id();
         let index = config.validators.iter().position(|p| *p == local).ok_or(
@@ -95,8 +126,12 @@ impl Network {
             .map_err(|e| NetworkError::Start(format!("listen on {}: {e}", config.listen)))?;
         wait_listening(&mut swarm, &config.listen).await?;
         let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
-        let (in_tx, in_rx) = mpsc::channel(config.limits.incoming_capacity);
         let n = config.validators.len();
+        let lane = LaneBudget {
+            total: config.limits.incoming_lane_bytes,
+            per_peer: config.limits.incoming_peer_bytes,
+        };
+        let (in_tx, in_rx) = inbox(n, [lane; 3]);
         let max_message_bytes = config.limits.max_message_bytes;
         let max_request_bytes = config.limits.max_request_bytes;
         let driver = Driver::new(swarm, config, local, cmd_rx, in_tx, metrics.clone());
@@ -222,6 +257,20 @@ impl NetworkHandle {
     pub async fn add_address(&self, to: ValidatorId, addr: Multiaddr) -> Result<()> {
         self.check(Some(to), 0, 0)?;
         self.command(Command::AddAddress(to, addr)).await
+    }
+
+    /// Reports that validator `from` sent something bad: it costs the validator
+    /// strikes, and past the limit its connections are closed and it is banned for a
+    /// while (docs/NETWORK.md). Never waits: if the network is busy the report is lost.
+    pub fn report(&self, from: ValidatorId, offence: Offence) {
+        if self
+            .inner
+            .commands
+            .try_send(Command::Report(from, offence))
+            .is_err()
+        {
+            tracing::debug!(from = from.0, ?offence, "network busy; a misbehaviour report was lost");
+        }
     }
 
     /// Validators this node is connected to.

@@ -18,6 +18,7 @@ mod envelope;
 mod error;
 mod events;
 mod handle;
+mod inbox;
 mod metrics;
 mod peers;
 
@@ -25,7 +26,8 @@ pub use behaviour::peer_id_of;
 pub use config::{Limits, NetworkConfig, parse_dial_address};
 pub use envelope::{ENVELOPE_VERSION, Envelope, EnvelopeError};
 pub use error::{NetworkError, Result};
-pub use handle::{Incoming, Network, NetworkHandle, Responder};
+pub use handle::{Incoming, Network, NetworkHandle, Offence, Responder};
+pub use inbox::Inbox;
 pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
 pub use metrics::{DisconnectReason, DropReason, Metrics};

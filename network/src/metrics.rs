@@ -6,6 +6,8 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
+use crate::handle::Offence;
+
 /// Why an inbound or outbound message was dropped.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
 pub enum DropReason {
@@ -45,6 +47,11 @@ struct DropLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OffenceLabels {
+    offence: Offence,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DisconnectLabels {
     reason: DisconnectReason,
 }
@@ -60,6 +67,7 @@ pub struct Metrics {
     dropped_messages: Family<DropLabels, Counter>,
     denied_connections: Counter,
     peer_disconnects: Family<DisconnectLabels, Counter>,
+    offences: Family<OffenceLabels, Counter>,
 }
 
 impl Metrics {
@@ -106,6 +114,11 @@ impl Metrics {
             "Peers disconnected by this node, by reason",
             self.peer_disconnects.clone(),
         );
+        r.register(
+            "offences",
+            "Bad messages the node reported against their senders, by offence",
+            self.offences.clone(),
+        );
     }
 
     pub(crate) fn set_connected(&self, n: usize) {
@@ -129,6 +142,17 @@ impl Metrics {
         self.dropped_messages
             .get_or_create(&DropLabels { reason })
             .inc();
+    }
+
+    pub(crate) fn offence(&self, offence: Offence) {
+        self.offences
+            .get_or_create(&OffenceLabels { offence })
+            .inc();
+    }
+
+    /// Offences of kind `offence` reported so far.
+    pub fn offence_count(&self, offence: Offence) -> u64 {
+        self.offences.get_or_create(&OffenceLabels { offence }).get()
     }
 
     pub(crate) fn denied(&self) {

@@ -58,6 +58,8 @@ pub struct Peer {
     pub next_dial: Instant,
     /// Encoded envelopes waiting to be sent.
     pub queue: VecDeque<(u8, Vec<u8>)>,
+    /// Bytes in `queue`.
+    pub queued_bytes: usize,
     /// Messages sent and not yet acknowledged.
     pub in_flight: usize,
     /// Requests outstanding.
@@ -105,6 +107,7 @@ impl PeerBook {
                     backoff: initial_backoff,
                     next_dial: now,
                     queue: VecDeque::new(),
+                    queued_bytes: 0,
                     in_flight: 0,
                     requests: 0,
                     bucket: TokenBucket::new(rate.0, rate.1, now),
@@ -147,13 +150,14 @@ impl PeerBook {
 }
 
 impl Peer {
-    /// Records a violation; true if the peer is now over `max` in `window`.
-    pub fn strike(&mut self, now: Instant, window: Duration, max: u32) -> bool {
+    /// Records a violation worth `weight` strikes; true if the peer is now over `max`
+    /// in `window`.
+    pub fn strike(&mut self, now: Instant, window: Duration, max: u32, weight: u32) -> bool {
         if now.saturating_duration_since(self.strike_start) > window {
             self.strike_start = now;
             self.strikes = 0;
         }
-        self.strikes = self.strikes.saturating_add(1);
+        self.strikes = self.strikes.saturating_add(weight);
         self.strikes > max
     }
 }

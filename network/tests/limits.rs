@@ -136,3 +136,73 @@ async fn undecodable_and_unknown_version_frames_dropped() {
         n.handle.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reported_offences_ban_the_sender() {
+    // 1000 strikes in the window, 50 per reported offence: the 21st report bans.
+    let nodes = pair(|_, _| {}).await;
+    let m = nodes[0].handle.metrics().clone();
+    for _ in 0..20 {
+        nodes[0]
+            .handle
+            .report(ValidatorId(1), cairn_network::Offence::Invalid);
+    }
+    wait_for("20 offences counted", Duration::from_secs(10), || {
+        let m = m.clone();
+        async move { m.offence_count(cairn_network::Offence::Invalid) == 20 }
+    })
+    .await;
+    assert_eq!(m.disconnect_count(DisconnectReason::Penalty), 0);
+    nodes[0]
+        .handle
+        .report(ValidatorId(1), cairn_network::Offence::Undecodable);
+    wait_for("the offender disconnected", Duration::from_secs(10), || {
+        let (m, h) = (m.clone(), nodes[0].handle.clone());
+        async move {
+            m.disconnect_count(DisconnectReason::Penalty) == 1
+                && h.connected().await.unwrap().is_empty()
+        }
+    })
+    .await;
+    // A report against this node itself or an unknown validator is ignored.
+    nodes[0]
+        .handle
+        .report(ValidatorId(0), cairn_network::Offence::Invalid);
+    nodes[0]
+        .handle
+        .report(ValidatorId(9), cairn_network::Offence::Invalid);
+    for n in &nodes {
+        n.handle.shutdown().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn priority_kinds_overtake_a_backlog_of_bulk_messages() {
+    let mut nodes = pair(|_, c| c.limits.priority_kinds = vec![9]).await;
+    for i in 0..50u8 {
+        nodes[0]
+            .handle
+            .send(ValidatorId(1), 1, vec![i; 1000])
+            .await
+            .unwrap();
+    }
+    nodes[0]
+        .handle
+        .send(ValidatorId(1), 9, vec![0; 10])
+        .await
+        .unwrap();
+    // Let everything arrive before the node starts taking.
+    let m = nodes[1].handle.metrics().clone();
+    wait_for("51 messages received", Duration::from_secs(10), || {
+        let m = m.clone();
+        async move { m.received_count(1) == 50 && m.received_count(9) == 1 }
+    })
+    .await;
+    match recv(&mut nodes[1].rx, Duration::from_secs(10)).await {
+        Some(Incoming::Message { kind, .. }) => assert_eq!(kind, 9, "priority first"),
+        other => panic!("unexpected {other:?}"),
+    }
+    for n in &nodes {
+        n.handle.shutdown().await.unwrap();
+    }
+}

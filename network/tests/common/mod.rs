@@ -8,7 +8,7 @@ use cairn_network::{
     Incoming, Multiaddr, Network, NetworkConfig, NetworkHandle, PeerId, peer_id_of,
 };
 use cairn_types::ValidatorId;
-use tokio::sync::mpsc::Receiver;
+use cairn_network::Inbox;
 
 /// A free TCP port on 127.0.0.1 (bound and released).
 pub fn free_port() -> u16 {
@@ -37,7 +37,7 @@ pub fn peers(n: u8) -> Vec<PeerId> {
 /// One node of a test cluster.
 pub struct Node {
     pub handle: NetworkHandle,
-    pub rx: Receiver<Incoming>,
+    pub rx: Inbox,
 }
 
 /// The configuration of validator `i` of `n`, listening on `port` (0: any free port),
@@ -135,6 +135,6 @@ where
 }
 
 /// Receives the next message within `limit`.
-pub async fn recv(rx: &mut Receiver<Incoming>, limit: Duration) -> Option<Incoming> {
+pub async fn recv(rx: &mut Inbox, limit: Duration) -> Option<Incoming> {
     tokio::time::timeout(limit, rx.recv()).await.ok().flatten()
 }

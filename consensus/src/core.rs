@@ -173,6 +173,11 @@ impl Consensus {
         self.tree.len()
     }
 
+    /// Whether the uncommitted block `id` is held (the core accepted it).
+    pub fn holds_block(&self, id: &cairn_crypto::Hash) -> bool {
+        self.tree.get(id).is_some()
+    }
+
     /// Breaks a safety rule on purpose, for the simulator's self-test.
     #[cfg(feature = "unsafe-test-variants")]
     pub fn set_unsafe_variant(&mut self, variant: crate::UnsafeVariant) {

@@ -180,7 +180,11 @@ impl Driver {
             }
             Command::Report(from, offence) => {
                 if let Some(peer) = self.book.peer_id(from).filter(|p| *p != self.local) {
-                    tracing::debug!(validator = from.0, ?offence, "misbehaviour reported by the node");
+                    tracing::debug!(
+                        validator = from.0,
+                        ?offence,
+                        "misbehaviour reported by the node"
+                    );
                     self.metrics.offence(offence);
                     let strikes = self.cfg.limits.strikes_per_offence;
                     self.penalise(peer, Instant::now(), strikes);

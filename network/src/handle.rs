@@ -59,7 +59,9 @@ impl Incoming {
 
 /// What a validator did wrong, as the node saw it: reported with
 /// [`NetworkHandle::report`], it costs the validator strikes towards a ban.
-#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelValue)]
+#[derive(
+    Clone, Copy, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelValue,
+)]
 pub enum Offence {
     /// A payload the node could not decode.
     Undecodable,
@@ -269,7 +271,11 @@ impl NetworkHandle {
             .try_send(Command::Report(from, offence))
             .is_err()
         {
-            tracing::debug!(from = from.0, ?offence, "network busy; a misbehaviour report was lost");
+            tracing::debug!(
+                from = from.0,
+                ?offence,
+                "network busy; a misbehaviour report was lost"
+            );
         }
     }
 

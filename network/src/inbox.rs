@@ -186,7 +186,11 @@ impl Inbox {
     /// Bytes queued in each lane (priority, requests, bulk), for metrics and tests.
     pub fn queued_bytes(&self) -> [usize; 3] {
         let state = self.shared.lock();
-        [state.lanes[0].bytes, state.lanes[1].bytes, state.lanes[2].bytes]
+        [
+            state.lanes[0].bytes,
+            state.lanes[1].bytes,
+            state.lanes[2].bytes,
+        ]
     }
 }
 
@@ -230,7 +234,10 @@ mod tests {
         let accepted = (0..100)
             .filter(|_| tx.try_push(Lane::Priority, 0, message(0, 100)))
             .count();
-        assert!(accepted < 10, "peer 0 queued {accepted} messages of 164 bytes");
+        assert!(
+            accepted < 10,
+            "peer 0 queued {accepted} messages of 164 bytes"
+        );
         assert!(tx.try_push(Lane::Priority, 1, message(1, 100)));
         assert!(tx.try_push(Lane::Priority, 2, message(2, 100)));
         assert_eq!(from(rx.recv().await), 0);
@@ -247,7 +254,10 @@ mod tests {
         assert!(tx.try_push(Lane::Bulk, 0, message(0, 200)));
         assert!(tx.try_push(Lane::Bulk, 1, message(1, 200)));
         assert!(!tx.try_push(Lane::Bulk, 2, message(2, 200)));
-        assert!(!tx.try_push(Lane::Bulk, 9, message(9, 1)), "unknown peer index");
+        assert!(
+            !tx.try_push(Lane::Bulk, 9, message(9, 1)),
+            "unknown peer index"
+        );
     }
 
     #[tokio::test]

@@ -31,3 +31,4 @@ pub use inbox::Inbox;
 pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
 pub use metrics::{DisconnectReason, DropReason, Metrics};
+pub use peers::TokenBucket;

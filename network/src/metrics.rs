@@ -152,7 +152,9 @@ impl Metrics {
 
     /// Offences of kind `offence` reported so far.
     pub fn offence_count(&self, offence: Offence) -> u64 {
-        self.offences.get_or_create(&OffenceLabels { offence }).get()
+        self.offences
+            .get_or_create(&OffenceLabels { offence })
+            .get()
     }
 
     pub(crate) fn denied(&self) {

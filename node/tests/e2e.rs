@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use cairn_crypto::{Hash, SecretKey};
 use cairn_rpc::Client;
 use cairn_types::{BoundedBytes, ChainId, Op, Transaction};
-use common::cluster::{BALANCE, Cluster};
+use common::cluster::{BALANCE, Cluster, http_get};
 use common::ledger::*;
 
 const N: usize = 4;
@@ -344,19 +344,6 @@ fn metrics_are_served(cluster: &Cluster, height: u64) {
             "cairn_node_height {reported} < {height}"
         );
     }
-}
-
-fn http_get(port: u16, path: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    response
 }
 
 /// POSTs `body` to the node's RPC port over a plain TCP connection; returns the response.

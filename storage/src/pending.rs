@@ -47,6 +47,26 @@ impl Store {
         Ok(blocks)
     }
 
+    /// The stored uncommitted block `id` of height `height`, if any: one point read.
+    pub fn pending_block_at(
+        &self,
+        height: cairn_types::Height,
+        id: &cairn_crypto::Hash,
+    ) -> Result<Option<Block>> {
+        let key = pending_key(height, id);
+        let Some(value) = self
+            .db
+            .get_cf(self.cf(CF_PENDING)?, key)
+            .map_err(StorageError::db("read"))?
+        else {
+            return Ok(None);
+        };
+        let block = Block::from_wire(&value).map_err(|e| {
+            StorageError::corrupt("pending", &key, format!("undecodable block: {e}"))
+        })?;
+        Ok(Some(block))
+    }
+
     /// The stored uncommitted block `id`, if any (a scan of the few pending blocks).
     pub fn pending_block(&self, id: &cairn_crypto::Hash) -> Result<Option<Block>> {
         Ok(self.pending_blocks()?.into_iter().find(|b| b.id() == *id))

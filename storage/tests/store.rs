@@ -299,6 +299,20 @@ fn pending_blocks_survive_reopen_and_are_dropped_by_commit() {
         store.pending_block(&above.id()).unwrap(),
         Some(above.clone())
     );
+    assert_eq!(
+        store
+            .pending_block_at(above.header.height, &above.id())
+            .unwrap(),
+        Some(above.clone())
+    );
+    let committed = &first.blocks[0];
+    assert_eq!(
+        store
+            .pending_block_at(committed.header.height, &committed.id())
+            .unwrap(),
+        None,
+        "dropped by the commit"
+    );
 
     let next = builder.next_block();
     store

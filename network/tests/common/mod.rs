@@ -4,11 +4,11 @@
 use std::time::{Duration, Instant};
 
 use cairn_crypto::SecretKey;
+use cairn_network::Inbox;
 use cairn_network::{
     Incoming, Multiaddr, Network, NetworkConfig, NetworkHandle, PeerId, peer_id_of,
 };
 use cairn_types::ValidatorId;
-use cairn_network::Inbox;
 
 /// A free TCP port on 127.0.0.1 (bound and released).
 pub fn free_port() -> u16 {

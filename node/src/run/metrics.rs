@@ -38,6 +38,14 @@ pub struct NodeMetrics {
     pub bad_signatures: Counter,
     /// Messages from peers dropped because that peer had too many in processing.
     pub dropped_messages: Counter,
+    /// Consensus messages whose exact bytes were verified before (replays): handed on
+    /// without checking their signatures again.
+    pub replays_skipped: Counter,
+    /// Replies to lagging validators (certificates) not sent: over that peer's rate.
+    pub replies_limited: Counter,
+    /// Block requests from peers refused: malformed, over the peer's rate, or too many
+    /// in progress.
+    pub block_requests_refused: Counter,
     /// Seconds from when this node first saw a block to its commit.
     pub commit_latency: Histogram,
 }
@@ -55,6 +63,9 @@ impl NodeMetrics {
             bad_messages: Counter::default(),
             bad_signatures: Counter::default(),
             dropped_messages: Counter::default(),
+            replays_skipped: Counter::default(),
+            replies_limited: Counter::default(),
+            block_requests_refused: Counter::default(),
             commit_latency: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
         };
         let r = registry.sub_registry_with_prefix("cairn_node");
@@ -94,6 +105,21 @@ impl NodeMetrics {
             "dropped_messages",
             "Messages from peers dropped because that peer had too many in processing",
             metrics.dropped_messages.clone(),
+        );
+        r.register(
+            "replays_skipped",
+            "Consensus messages verified before byte for byte, not verified again",
+            metrics.replays_skipped.clone(),
+        );
+        r.register(
+            "replies_limited",
+            "Certificates for lagging peers not sent because of the per-peer reply rate",
+            metrics.replies_limited.clone(),
+        );
+        r.register(
+            "block_requests_refused",
+            "Block requests refused: malformed, over the peer's rate, or too many at once",
+            metrics.block_requests_refused.clone(),
         );
         r.register(
             "commit_latency_seconds",

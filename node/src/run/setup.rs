@@ -10,7 +10,7 @@ use cairn_consensus::{BlockInfo, Config, Consensus, SafetyData, Setup};
 use cairn_crypto::{Hash, KeyFile, KeyKind, SecretKey};
 use cairn_genesis::{Genesis, GenesisDoc};
 use cairn_mempool::{BatchVerifier, Mempool, MempoolConfig};
-use cairn_network::{Incoming, Network, NetworkConfig, NetworkHandle};
+use cairn_network::{Inbox, Network, NetworkConfig, NetworkHandle};
 use cairn_rpc::{RpcConfig, RpcContext, RpcMetrics, RpcServer};
 use cairn_storage::{Head, Store};
 use cairn_types::{Block, Transaction, ValidatorId};
@@ -39,7 +39,7 @@ pub struct Started {
     pub core: Consensus,
     pub shared: Arc<Shared>,
     pub net: NetworkHandle,
-    pub incoming: mpsc::Receiver<Incoming>,
+    pub incoming: Inbox,
     pub heads: watch::Sender<Head>,
     pub state_root: Hash,
     pub pending: Vec<Block>,
@@ -133,6 +133,14 @@ impl Loaded {
             .limits
             .max_request_bytes
             .max(net_config.limits.max_message_bytes);
+        // Consensus messages have their own lane, taken before transaction gossip; a
+        // peer's share of a lane holds at least two of the largest messages.
+        net_config.limits.priority_kinds = vec![super::wire::KIND_CONSENSUS];
+        let limits = &mut net_config.limits;
+        limits.incoming_peer_bytes = limits
+            .incoming_peer_bytes
+            .max(limits.max_message_bytes.saturating_mul(2));
+        limits.incoming_lane_bytes = limits.incoming_lane_bytes.max(limits.incoming_peer_bytes);
         for addr in &config.p2p.bootstrap {
             net_config.bootstrap.push(
                 addr.parse()

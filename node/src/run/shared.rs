@@ -13,8 +13,8 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 
 use super::metrics::NodeMetrics;
 
-/// Gossip batches from other validators admitted at once.
-const GOSSIP_SLOTS: usize = 8;
+/// Gossip batches from one validator admitted at once; more from it are dropped.
+pub const GOSSIP_SLOTS_PER_PEER: usize = 2;
 
 /// What the driver, the RPC server and the gossip task share.
 pub struct Shared {
@@ -40,9 +40,10 @@ pub struct Shared {
     pub connected: Mutex<Vec<ValidatorId>>,
     /// Set once shutdown began: new submissions are refused.
     pub stopping: AtomicBool,
-    /// Slots for admitting transaction batches other validators shared; a batch that
-    /// finds none free is dropped (its transactions reach us again in a proposal).
-    pub gossip_slots: Arc<Semaphore>,
+    /// Slots for admitting transaction batches other validators shared, per validator;
+    /// a batch that finds none of its sender's free is dropped (its transactions reach
+    /// us again in a proposal), and a flooding peer cannot take the others' slots.
+    pub gossip_slots: Vec<Arc<Semaphore>>,
     /// The node's metrics.
     pub metrics: Arc<NodeMetrics>,
 }
@@ -59,6 +60,9 @@ impl Shared {
         gossip: mpsc::Sender<Transaction>,
         metrics: Arc<NodeMetrics>,
     ) -> Shared {
+        let gossip_slots = (0..genesis.n())
+            .map(|_| Arc::new(Semaphore::new(GOSSIP_SLOTS_PER_PEER)))
+            .collect();
         Shared {
             store,
             genesis,
@@ -71,7 +75,7 @@ impl Shared {
             syncing: AtomicBool::new(false),
             connected: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
-            gossip_slots: Arc::new(Semaphore::new(GOSSIP_SLOTS)),
+            gossip_slots,
             metrics,
         }
     }

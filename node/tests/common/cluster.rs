@@ -56,6 +56,54 @@ impl Validator {
     pub fn ws(&self) -> String {
         format!("ws://127.0.0.1:{}", self.rpc_port)
     }
+
+    /// The Prometheus text its metrics endpoint serves now.
+    pub fn metrics_text(&self) -> String {
+        http_get(self.metrics_port, "/metrics")
+    }
+
+    /// The value of one metric line (`name` with its labels, as in the text), or 0 if
+    /// the node does not show it (a counter never incremented).
+    pub fn metric(&self, name: &str) -> f64 {
+        self.metrics_text()
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(name)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    }
+
+    /// Resident memory of its process in KiB (`VmRSS` in /proc), if running.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+/// GETs `path` from 127.0.0.1:`port` over a plain TCP connection; returns the response.
+pub fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read response");
+    response
 }
 
 /// A cluster: n validators, a genesis with funded accounts, a log file per node.

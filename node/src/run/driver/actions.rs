@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use cairn_consensus::{Action, Event, Evidence, Message};
-use cairn_types::{Block, Wire};
+use cairn_types::{Block, ValidatorId, Wire};
 use parity_scale_codec::Encode;
 use tokio::time::Instant;
 
@@ -27,13 +27,10 @@ impl Driver {
                 let store = self.shared.store.clone();
                 blocking(|| store.put_pending_block(&block))
                     .context("cannot persist a block before voting for it; stopping")?;
+                self.pending_heights.insert(block.id(), block.header.height);
                 self.remember(block);
             }
-            Action::Send { to, message } => {
-                if let Err(e) = self.net.send(to, KIND_CONSENSUS, message.to_wire()).await {
-                    tracing::debug!(to = to.0, error = %e, "send failed");
-                }
-            }
+            Action::Send { to, message } => self.send(to, &message).await,
             Action::Broadcast { message } => self.broadcast(&message).await,
             Action::ScheduleTimeout { round, after_ms } => {
                 let at = Instant::now() + std::time::Duration::from_millis(after_ms);
@@ -70,8 +67,23 @@ impl Driver {
         let store = self.shared.store.clone();
         blocking(|| store.put_pending_block_and_safety(&block, &safety))
             .context("cannot persist a block and the safety state before voting; stopping")?;
+        self.pending_heights.insert(block.id(), block.header.height);
         self.remember(block);
         Ok(())
+    }
+
+    /// Sends one message to one validator. Certificates sent to a peer (the core's
+    /// answers to a lagging validator's stale timeouts) are held to a per-peer rate,
+    /// so a peer replaying stale timeouts gets a few answers, not one per timeout.
+    async fn send(&mut self, to: ValidatorId, message: &Message) {
+        let reply = matches!(message, Message::QuorumCert(_) | Message::TimeoutCert(_));
+        if reply && !self.replies.allow(to) {
+            self.shared.metrics.replies_limited.inc();
+            return;
+        }
+        if let Err(e) = self.net.send(to, KIND_CONSENSUS, message.to_wire()).await {
+            tracing::debug!(to = to.0, error = %e, "send failed");
+        }
     }
 
     async fn broadcast(&mut self, message: &Message) {
@@ -83,55 +95,17 @@ impl Driver {
         }
     }
 
-    /// Logs equivocation evidence and keeps both signed messages in
-    /// `<home>/evidence/<kind>-round<r>-validator<v>.hex` (one line of hex SCALE per
-    /// message), once per culprit, round and kind, and at most [`MAX_EVIDENCE_FILES`].
+    /// Logs equivocation evidence and hands it to the keeper, which writes it to
+    /// disk off this task (docs/OPERATING.md, "Equivocation evidence").
     fn record_evidence(&mut self, evidence: &Evidence) {
         self.shared.metrics.evidence.inc();
-        let (first, second) = match evidence {
-            Evidence::DoubleProposal(a, b) => (a.to_wire(), b.to_wire()),
-            Evidence::DoubleVote(a, b) => (a.to_wire(), b.to_wire()),
-            Evidence::DoubleTimeout(a, b) => (a.to_wire(), b.to_wire()),
-        };
-        let kind = evidence_kind(evidence);
-        let file = self.evidence_dir.join(format!(
-            "{kind}-round{}-validator{}.hex",
-            evidence.round(),
-            evidence.culprit().0
-        ));
+        let file = self.evidence.keep(evidence);
         tracing::warn!(
             culprit = evidence.culprit().0,
             round = evidence.round(),
-            kind,
-            first = %cairn_crypto::Hash::digest(&first),
-            second = %cairn_crypto::Hash::digest(&second),
+            kind = super::evidence::kind(evidence),
             file = %file.display(),
             "EQUIVOCATION: a validator signed two conflicting messages for one round"
         );
-        if self.evidence_files >= MAX_EVIDENCE_FILES || file.exists() {
-            return;
-        }
-        let text = format!("{}\n{}\n", hex(&first), hex(&second));
-        let written =
-            std::fs::create_dir_all(&self.evidence_dir).and_then(|()| std::fs::write(&file, text));
-        match written {
-            Ok(()) => self.evidence_files += 1,
-            Err(e) => tracing::error!(error = %e, file = %file.display(), "cannot keep evidence"),
-        }
     }
-}
-
-/// Most evidence files one run of the node writes.
-const MAX_EVIDENCE_FILES: usize = 10_000;
-
-fn evidence_kind(evidence: &Evidence) -> &'static str {
-    match evidence {
-        Evidence::DoubleProposal(..) => "double_proposal",
-        Evidence::DoubleVote(..) => "double_vote",
-        Evidence::DoubleTimeout(..) => "double_timeout",
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
 }

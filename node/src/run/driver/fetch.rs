@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::Result;
 use cairn_consensus::Event;
 use cairn_crypto::Hash;
-use cairn_network::{NetworkHandle, Responder};
+use cairn_network::{NetworkHandle, Offence, Responder};
 use cairn_storage::Store;
-use cairn_types::{Block, ChainId, ValidatorId, Wire};
+use cairn_types::{Block, ChainId, Height, ValidatorId, Wire};
 use tokio::sync::{Semaphore, mpsc};
 
 use super::Driver;
@@ -93,20 +93,36 @@ impl Driver {
     }
 
     /// Answers a peer's request for a block — committed, persisted or recently seen —
-    /// in a task of its own (at most [`MAX_SERVING`] at once; beyond that the request
-    /// is refused and the peer asks another validator).
+    /// off this task: at most [`MAX_SERVING`] at once and the peer's rate
+    /// ([`rates::BLOCK_REQUESTS_PER_SEC`](super::rates::BLOCK_REQUESTS_PER_SEC)); beyond
+    /// either the request is refused and the peer asks another validator. A malformed
+    /// request counts against the peer. The driver only looks the id up in memory
+    /// (no copy, no decode): a persisted block is read by its key, a committed one by
+    /// the store's id index.
     pub(super) fn answer_block_request(
-        &self,
+        &mut self,
         from: ValidatorId,
         payload: &[u8],
         responder: Responder,
     ) {
+        let refused = &self.shared.metrics.block_requests_refused;
         let Ok(bytes) = <[u8; 32]>::try_from(payload) else {
+            refused.inc();
             tracing::debug!(from = from.0, "malformed block request");
+            self.net.report(from, Offence::BadRequest);
             return; // dropping the responder answers with an error
         };
+        if !self.block_requests.allow(from) {
+            refused.inc();
+            tracing::debug!(
+                from = from.0,
+                "peer is over its block request rate; refused one"
+            );
+            return;
+        }
         let id = Hash::from(bytes);
         let Ok(slot) = self.fetches.serving.clone().try_acquire_owned() else {
+            refused.inc();
             tracing::debug!(
                 from = from.0,
                 "too many block requests in progress; refused one"
@@ -114,29 +130,35 @@ impl Driver {
             return;
         };
         let known = self.recent.get(&id).cloned();
+        let pending_height = self.pending_heights.get(&id).copied();
         let store = self.shared.store.clone();
         tokio::spawn(async move {
-            let block = match known {
-                Some(block) => Some(block),
-                None => tokio::task::spawn_blocking(move || lookup(&store, &id))
-                    .await
-                    .unwrap_or(None),
-            };
-            let bytes =
-                tokio::task::spawn_blocking(move || block.map(|b| b.to_wire()).unwrap_or_default())
-                    .await
-                    .unwrap_or_default();
+            let bytes = tokio::task::spawn_blocking(move || {
+                let block = match known {
+                    Some(block) => Some(block),
+                    None => lookup(&store, &id, pending_height).map(Arc::new),
+                };
+                block.map(|b| b.to_wire()).unwrap_or_default()
+            })
+            .await
+            .unwrap_or_default();
             responder.respond(bytes);
             drop(slot);
         });
     }
 }
 
-/// A block from the committed chain or the persisted uncommitted blocks.
-fn lookup(store: &Store, id: &Hash) -> Option<Block> {
-    let found = store.block(id).and_then(|b| match b {
+/// A block from the persisted uncommitted blocks (when its height is known) or the
+/// committed chain.
+fn lookup(store: &Store, id: &Hash, pending_height: Option<Height>) -> Option<Block> {
+    let pending = match pending_height {
+        Some(height) => store.pending_block_at(height, id),
+        None => Ok(None),
+    };
+    // Committed since the driver looked: the commit moved it to the chain.
+    let found = pending.and_then(|b| match b {
         Some(block) => Ok(Some(block)),
-        None => store.pending_block(id),
+        None => store.block(id),
     });
     found.unwrap_or_else(|e| {
         tracing::warn!(error = %e, "block lookup failed");

@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use cairn_consensus::{Event, Message};
-use cairn_network::Incoming;
-use cairn_types::{BoundedVec, Transaction, ValidatorId, Wire};
+use cairn_network::{Incoming, NetworkHandle, Offence};
+use cairn_rpc::SubmitError;
+use cairn_types::{BoundedVec, Transaction, ValidatorId};
 use parity_scale_codec::DecodeAll;
 
 use super::Driver;
@@ -28,26 +29,20 @@ impl Driver {
                 from,
                 kind: KIND_CONSENSUS,
                 payload,
-            } => match Message::from_wire(&payload) {
-                Ok(message) => self.verifier.submit(from, message),
-                Err(e) => {
-                    self.shared.metrics.bad_messages.inc();
-                    tracing::debug!(from = from.0, error = %e, "undecodable consensus message");
-                }
-            },
+            } => self.verifier.submit(from, payload),
             Incoming::Message {
                 from,
                 kind: KIND_TXS,
                 payload,
-            } => match self.shared.gossip_slots.clone().try_acquire_owned() {
-                Ok(slot) => {
-                    let shared = self.shared.clone();
+            } => match self.gossip_slot(from) {
+                Some(slot) => {
+                    let (shared, net) = (self.shared.clone(), self.net.clone());
                     tokio::spawn(async move {
-                        admit_gossip(shared, from, payload).await;
+                        admit_gossip(shared, net, from, payload).await;
                         drop(slot);
                     });
                 }
-                Err(_) => {
+                None => {
                     self.shared.metrics.dropped_messages.inc();
                     tracing::debug!(from = from.0, "transaction batch queue full; dropped one");
                 }
@@ -67,32 +62,53 @@ impl Driver {
         Ok(())
     }
 
+    fn gossip_slot(&self, from: ValidatorId) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let slots = self.shared.gossip_slots.get(usize::from(from.0))?;
+        slots.clone().try_acquire_owned().ok()
+    }
+
     /// Hands a message whose signatures checked out to the core. A proposal from its
-    /// round's leader near the current round is also remembered (its transactions
-    /// must not be proposed again on top of it).
+    /// round's leader near the current round that the core accepted is also
+    /// remembered (its transactions must not be proposed again on top of it); one the
+    /// core refused — an equivocating leader's second block — is not.
     pub(super) async fn on_verified(&mut self, checked: Verified) -> Result<()> {
-        if let Message::Proposal(proposal) = &checked.message {
-            let header = &proposal.block.header;
-            let near = header.round.abs_diff(self.core.round()) <= RECENT_ROUND_WINDOW;
-            if near && self.shared.genesis.validators().leader(header.round) == header.proposer {
-                self.remember(proposal.block.clone());
+        let Verified { from, message, .. } = checked;
+        let proposed = match &message {
+            Message::Proposal(proposal) => {
+                let header = &proposal.block.header;
+                let near = header.round.abs_diff(self.core.round()) <= RECENT_ROUND_WINDOW;
+                let leader = self.shared.genesis.validators().leader(header.round);
+                (near && leader == header.proposer && !self.recent.contains(&proposal.block.id()))
+                    .then(|| proposal.block.clone())
             }
+            _ => None,
+        };
+        self.step(Event::Message { from, message }).await?;
+        if let Some(block) = proposed
+            && self.core.holds_block(&block.id())
+        {
+            self.remember(block);
         }
-        self.step(Event::Message {
-            from: checked.from,
-            message: checked.message,
-        })
-        .await
+        Ok(())
     }
 }
 
-/// Admits a batch of transactions another validator shared. Invalid ones are dropped
-/// (the peer's mempool should have refused them; they are counted in the logs).
-async fn admit_gossip(shared: Arc<Shared>, from: ValidatorId, payload: Vec<u8>) {
+/// Admits a batch of transactions another validator shared. Invalid ones are dropped.
+/// An undecodable batch, or one with a transaction whose signature does not verify (or
+/// for another chain, or over the size limit), counts against the sender: its mempool
+/// checks the same rules before sharing, so an honest validator never sends one. (Other refusals — a nonce this node has
+/// seen used, a full pool — happen between honest validators too.)
+async fn admit_gossip(
+    shared: Arc<Shared>,
+    net: NetworkHandle,
+    from: ValidatorId,
+    payload: Vec<u8>,
+) {
     let batch = match GossipBatch::decode_all(&mut payload.as_slice()) {
         Ok(batch) => batch,
         Err(e) => {
             tracing::debug!(from = from.0, error = %e, "undecodable transaction batch");
+            net.report(from, Offence::Undecodable);
             return;
         }
     };
@@ -100,9 +116,22 @@ async fn admit_gossip(shared: Arc<Shared>, from: ValidatorId, payload: Vec<u8>) 
         let shared = shared.clone();
         async move { shared.admit(tx, false).await }
     });
+    let mut bad_signature = false;
     for result in futures::future::join_all(admissions).await {
         if let Err(e) = result {
+            // What the sender's own mempool would have refused with the same rules.
+            bad_signature |= matches!(
+                e,
+                SubmitError::BadSignature | SubmitError::WrongChain | SubmitError::TooLarge { .. }
+            );
             tracing::trace!(from = from.0, error = %e, "gossiped transaction not admitted");
         }
+    }
+    if bad_signature {
+        tracing::debug!(
+            from = from.0,
+            "gossiped a transaction whose signature does not verify"
+        );
+        net.report(from, Offence::Invalid);
     }
 }

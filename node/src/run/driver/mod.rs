@@ -8,9 +8,11 @@
 
 mod actions;
 mod commit;
+mod evidence;
 mod fetch;
 mod inbound;
 mod payload;
+mod rates;
 mod verify;
 
 pub use inbound::GossipBatch;
@@ -25,7 +27,7 @@ use std::time::Duration;
 use anyhow::Result;
 use cairn_consensus::{Action, Consensus, Event};
 use cairn_crypto::Hash;
-use cairn_network::{Incoming, NetworkHandle};
+use cairn_network::{Inbox, NetworkHandle};
 use cairn_storage::Head;
 use cairn_types::{Block, Round};
 use parity_scale_codec::Encode;
@@ -52,9 +54,12 @@ pub struct Driver {
     /// Timer armed by `ScheduleTimeout`: (round, deadline).
     timer: Option<(Round, Instant)>,
     payload_wait: Option<PayloadWait>,
-    /// Recent uncommitted blocks (proposals seen, voted, fetched): to leave their
-    /// transactions out of new proposals and to answer block requests.
-    recent: HashMap<Hash, Block>,
+    /// Recent uncommitted blocks the core accepted (voted for, proposed, fetched): to
+    /// leave their transactions out of new proposals and to answer block requests.
+    recent: payload::RecentBlocks,
+    /// Heights of the blocks persisted but not committed, by id: a block request finds
+    /// one with a point read instead of a scan.
+    pending_heights: HashMap<Hash, cairn_types::Height>,
     /// When each block in `recent` was first seen here (for the commit latency metric).
     seen: HashMap<Hash, Instant>,
     /// The state hash after the committed head.
@@ -68,10 +73,13 @@ pub struct Driver {
     fetched_tx: mpsc::Sender<FetchResult>,
     fetched_rx: mpsc::Receiver<FetchResult>,
     verifier: verify::MessageVerifier,
-    /// Where equivocation evidence is kept, and how many files this run wrote.
-    evidence_dir: PathBuf,
-    evidence_files: usize,
-    verified_rx: mpsc::Receiver<verify::Verified>,
+    verified_rx: mpsc::UnboundedReceiver<verify::Verified>,
+    /// Keeps equivocation evidence on disk, off this task, within its byte cap.
+    evidence: evidence::EvidenceKeeper,
+    /// Certificates sent to lagging validators, per peer.
+    replies: rates::PeerRates,
+    /// Block requests answered, per peer.
+    block_requests: rates::PeerRates,
 }
 
 /// What [`Driver::new`] needs.
@@ -102,19 +110,38 @@ impl Driver {
         let limits = verify::BlockLimits {
             max_txs: usize::try_from(params.max_block_txs).unwrap_or(usize::MAX),
             max_bytes: usize::try_from(params.max_block_bytes).unwrap_or(usize::MAX),
+            max_tx_bytes: usize::try_from(params.max_tx_bytes).unwrap_or(usize::MAX),
         };
-        let (verifier, verified_rx) = verify::MessageVerifier::new(setup.shared.clone(), limits);
+        let max_message_bytes = super::wire::max_message_bytes(limits.max_bytes);
+        let (verifier, verified_rx) = verify::MessageVerifier::new(
+            setup.shared.clone(),
+            setup.net.clone(),
+            limits,
+            max_message_bytes,
+        );
+        let n = setup.shared.genesis.n();
+        let pending_heights = setup
+            .pending
+            .iter()
+            .map(|b| (b.id(), b.header.height))
+            .collect();
+        let mut recent = payload::RecentBlocks::default();
+        for block in setup.pending {
+            recent.insert(block);
+        }
         Driver {
             verifier,
             verified_rx,
-            evidence_dir: setup.evidence_dir,
-            evidence_files: 0,
+            evidence: evidence::EvidenceKeeper::new(setup.evidence_dir),
+            replies: rates::PeerRates::new(n, rates::REPLIES_PER_SEC),
+            block_requests: rates::PeerRates::new(n, rates::BLOCK_REQUESTS_PER_SEC),
+            pending_heights,
             heartbeat: Duration::from_millis(params.heartbeat_ms),
             tx_budget: usize::try_from(params.max_block_bytes)
                 .unwrap_or(usize::MAX)
                 .saturating_sub(super::wire::BLOCK_OVERHEAD_BYTES),
             max_block_txs: usize::try_from(params.max_block_txs).unwrap_or(usize::MAX),
-            recent: setup.pending.into_iter().map(|b| (b.id(), b)).collect(),
+            recent,
             seen: HashMap::new(),
             core: setup.core,
             shared: setup.shared,
@@ -133,22 +160,19 @@ impl Driver {
     /// Runs until `stop` turns true or a durable write fails (then the error is
     /// returned: continuing could sign without the protecting state on disk).
     /// Work in progress when `stop` fires — one event's actions — is finished first.
-    pub async fn run(
-        mut self,
-        mut incoming: mpsc::Receiver<Incoming>,
-        mut stop: watch::Receiver<bool>,
-    ) -> Result<()> {
+    pub async fn run(mut self, mut incoming: Inbox, mut stop: watch::Receiver<bool>) -> Result<()> {
         self.step(Event::Start).await?;
         let mut peers_tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             let timer = self.timer_sleep();
             let payload = self.payload_sleep();
+            // Biased, in this order: the round timer can never be starved by arrivals
+            // (a silent leader is always timed out), verified consensus messages come
+            // before new arrivals, and the network's inbox already puts consensus
+            // messages ahead of transaction gossip.
             tokio::select! {
                 biased;
                 _ = stop.changed() => return Ok(()),
-                Some(result) = self.fetched_rx.recv() => self.on_fetched(result).await?,
-                Some(checked) = self.verified_rx.recv() => self.on_verified(checked).await?,
-                Some(message) = incoming.recv() => self.on_incoming(message).await?,
                 () = timer => {
                     if let Some((round, _)) = self.timer.take() {
                         self.shared.metrics.timeouts.inc();
@@ -157,6 +181,9 @@ impl Driver {
                     }
                 }
                 () = payload => self.propose_now().await?,
+                Some(checked) = self.verified_rx.recv() => self.on_verified(checked).await?,
+                Some(result) = self.fetched_rx.recv() => self.on_fetched(result).await?,
+                Some(message) = incoming.recv() => self.on_incoming(message).await?,
                 () = self.shared.tx_arrived.notified(), if self.payload_wait.is_some() => {
                     if let Some(event) = self.payload_if_ready() {
                         self.step(event).await?;

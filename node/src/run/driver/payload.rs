@@ -1,16 +1,95 @@
 //! Answering `RequestPayload`: the leader's block contents.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use cairn_consensus::Event;
 use cairn_crypto::Hash;
 use cairn_types::{Block, Transaction};
+use parity_scale_codec::Encode;
 
 use super::{Driver, now_ms};
 
-/// Most blocks kept in [`Driver::recent`]; beyond it the highest are dropped first
+/// Most blocks kept in [`RecentBlocks`]; beyond it the highest are dropped first
 /// (the uncommitted ancestors a proposal needs are the lowest).
-const MAX_RECENT: usize = 1_024;
+pub const MAX_RECENT_BLOCKS: usize = 1_024;
+/// Most encoded bytes of the blocks kept in [`RecentBlocks`].
+pub const MAX_RECENT_BYTES: usize = 256 * 1024 * 1024;
+
+/// Uncommitted blocks the core accepted, bounded in count and bytes, shared cheaply
+/// with the tasks that serve them to peers.
+#[derive(Default)]
+pub struct RecentBlocks {
+    blocks: HashMap<Hash, (Arc<Block>, usize)>,
+    bytes: usize,
+}
+
+impl RecentBlocks {
+    /// The block `id`, if kept.
+    pub fn get(&self, id: &Hash) -> Option<&Arc<Block>> {
+        self.blocks.get(id).map(|(block, _)| block)
+    }
+
+    /// Keeps `block`, dropping the highest kept blocks while over a bound. Returns its
+    /// id and whether it is kept (a block larger than the whole budget is not).
+    pub fn insert(&mut self, block: Block) -> (Hash, bool) {
+        let id = block.id();
+        if self.blocks.contains_key(&id) {
+            return (id, true);
+        }
+        let size = block.encoded_size();
+        if size > MAX_RECENT_BYTES {
+            return (id, false);
+        }
+        while self.blocks.len() >= MAX_RECENT_BLOCKS || self.bytes + size > MAX_RECENT_BYTES {
+            if !self.forget_highest() {
+                break;
+            }
+        }
+        self.bytes += size;
+        self.blocks.insert(id, (Arc::new(block), size));
+        (id, true)
+    }
+
+    fn forget_highest(&mut self) -> bool {
+        let highest = self
+            .blocks
+            .iter()
+            .max_by_key(|(_, (b, _))| b.header.height)
+            .map(|(id, _)| *id);
+        match highest.and_then(|id| self.blocks.remove(&id)) {
+            Some((_, size)) => {
+                self.bytes -= size;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Keeps only the blocks above `height`.
+    pub fn retain_above(&mut self, height: cairn_types::Height) {
+        let mut freed = 0;
+        self.blocks.retain(|_, (b, size)| {
+            let keep = b.header.height > height;
+            if !keep {
+                freed += *size;
+            }
+            keep
+        });
+        self.bytes -= freed;
+    }
+
+    /// Whether `id` is kept.
+    pub fn contains(&self, id: &Hash) -> bool {
+        self.blocks.contains_key(id)
+    }
+
+    /// Encoded bytes kept.
+    #[cfg(test)]
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
 
 impl Driver {
     /// The answer to the waiting payload request, with whatever is ready (maybe
@@ -75,33 +154,53 @@ impl Driver {
         if block.header.height <= self.core.committed().height {
             return;
         }
-        if self.recent.len() >= MAX_RECENT {
-            self.forget_highest();
+        let (id, kept) = self.recent.insert(block);
+        if kept {
+            self.seen
+                .entry(id)
+                .or_insert_with(tokio::time::Instant::now);
         }
-        let id = block.id();
-        self.seen
-            .entry(id)
-            .or_insert_with(tokio::time::Instant::now);
-        self.recent.insert(id, block);
-    }
-
-    fn forget_highest(&mut self) {
-        if let Some(id) = self
-            .recent
-            .iter()
-            .max_by_key(|(_, b)| b.header.height)
-            .map(|(id, _)| *id)
-        {
-            self.recent.remove(&id);
-            self.seen.remove(&id);
+        let recent = &self.recent;
+        if self.seen.len() > MAX_RECENT_BLOCKS {
+            self.seen.retain(|id, _| recent.contains(id));
         }
     }
 
-    /// Drops the remembered blocks at or below the committed height.
+    /// Drops the remembered blocks at or below the committed height, and the heights
+    /// of the persisted ones (the commit removed them from the store).
     pub(super) fn forget_committed(&mut self) {
         let committed = self.core.committed().height;
-        self.recent.retain(|_, b| b.header.height > committed);
+        self.recent.retain_above(committed);
+        self.pending_heights.retain(|_, h| *h > committed);
         let recent = &self.recent;
-        self.seen.retain(|id, _| recent.contains_key(id));
+        self.seen.retain(|id, _| recent.contains(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::driver::verify::tests::block_of;
+
+    #[test]
+    fn recent_blocks_stay_within_their_byte_budget_dropping_the_highest() {
+        let mut recent = RecentBlocks::default();
+        // Blocks of about 1 MiB each (16 transactions of 64 KiB).
+        let mut ids = Vec::new();
+        for height in 1..=300u64 {
+            let (id, kept) = recent.insert(block_of(16, 64 * 1024, height));
+            assert!(kept);
+            ids.push(id);
+            assert!(
+                recent.bytes() <= MAX_RECENT_BYTES,
+                "{} bytes",
+                recent.bytes()
+            );
+        }
+        assert!(recent.contains(&ids[0]), "the lowest is kept");
+        assert!(recent.contains(&ids[299]), "the newest is kept");
+        recent.retain_above(150);
+        assert!(!recent.contains(&ids[0]));
+        assert!(recent.bytes() < MAX_RECENT_BYTES);
     }
 }

@@ -1,0 +1,50 @@
+//! Per-peer rates of what the driver does for other validators on request: replies to
+//! lagging validators (certificates) and block requests. A peer over its rate is
+//! refused, the others are not affected.
+
+use std::time::Instant;
+
+use cairn_network::TokenBucket;
+use cairn_types::ValidatorId;
+
+/// Certificates sent to one lagging peer per second (and burst): a validator that
+/// keeps sending stale timeouts gets a few answers, not one per timeout.
+pub const REPLIES_PER_SEC: (u32, u32) = (10, 20);
+/// Block requests answered per peer per second (and burst).
+pub const BLOCK_REQUESTS_PER_SEC: (u32, u32) = (200, 400);
+
+/// One token bucket per validator.
+pub struct PeerRates {
+    buckets: Vec<TokenBucket>,
+}
+
+impl PeerRates {
+    /// Buckets of `(rate, burst)` for `n` validators, full.
+    pub fn new(n: usize, (rate, burst): (u32, u32)) -> PeerRates {
+        let now = Instant::now();
+        PeerRates {
+            buckets: (0..n).map(|_| TokenBucket::new(rate, burst, now)).collect(),
+        }
+    }
+
+    /// Takes one token of `peer`'s; false if it has none (or is unknown).
+    pub fn allow(&mut self, peer: ValidatorId) -> bool {
+        self.buckets
+            .get_mut(usize::from(peer.0))
+            .is_some_and(|b| b.take(Instant::now()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_over_its_rate_does_not_use_up_the_others() {
+        let mut rates = PeerRates::new(3, (1, 5));
+        let first = (0..100).filter(|_| rates.allow(ValidatorId(1))).count();
+        assert_eq!(first, 5);
+        assert!(rates.allow(ValidatorId(2)));
+        assert!(!rates.allow(ValidatorId(7)), "unknown validator");
+    }
+}

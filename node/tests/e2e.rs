@@ -343,6 +343,21 @@ fn metrics_are_served(cluster: &Cluster, height: u64) {
             reported >= height,
             "cairn_node_height {reported} < {height}"
         );
+        // Honest peers under a burst of load: no consensus message was dropped for a
+        // full budget or queue (transaction gossip may be, by design).
+        for dropped in [
+            "cairn_node_dropped_messages_total",
+            "cairn_network_dropped_messages_total{reason=\"Backpressure\"}",
+            "cairn_node_bad_signatures_total",
+            "cairn_node_bad_messages_total",
+        ] {
+            assert_eq!(
+                v.metric(dropped),
+                0.0,
+                "{dropped} on port {}",
+                v.metrics_port
+            );
+        }
     }
 }
 

@@ -36,8 +36,12 @@ pub struct NodeMetrics {
     pub bad_messages: Counter,
     /// Consensus messages from peers whose signatures or certificates did not verify.
     pub bad_signatures: Counter,
-    /// Messages from peers dropped because that peer had too many in processing.
+    /// Consensus messages from peers dropped because that peer's verification budget
+    /// was used up.
     pub dropped_messages: Counter,
+    /// Transaction gossip batches from peers dropped because that peer had its
+    /// batches in admission already (their transactions still arrive in proposals).
+    pub dropped_gossip: Counter,
     /// Consensus messages whose exact bytes were verified before (replays): handed on
     /// without checking their signatures again.
     pub replays_skipped: Counter,
@@ -63,6 +67,7 @@ impl NodeMetrics {
             bad_messages: Counter::default(),
             bad_signatures: Counter::default(),
             dropped_messages: Counter::default(),
+            dropped_gossip: Counter::default(),
             replays_skipped: Counter::default(),
             replies_limited: Counter::default(),
             block_requests_refused: Counter::default(),
@@ -103,8 +108,13 @@ impl NodeMetrics {
         );
         r.register(
             "dropped_messages",
-            "Messages from peers dropped because that peer had too many in processing",
+            "Consensus messages dropped because their sender's verification budget was used up",
             metrics.dropped_messages.clone(),
+        );
+        r.register(
+            "dropped_gossip",
+            "Transaction gossip batches dropped because their sender had batches in admission",
+            metrics.dropped_gossip.clone(),
         );
         r.register(
             "replays_skipped",

@@ -43,7 +43,7 @@ impl Driver {
                     });
                 }
                 None => {
-                    self.shared.metrics.dropped_messages.inc();
+                    self.shared.metrics.dropped_gossip.inc();
                     tracing::debug!(from = from.0, "transaction batch queue full; dropped one");
                 }
             },

@@ -1,7 +1,7 @@
 //! Collecting votes into quorum certificates and timeouts into timeout certificates,
 //! and spotting validators that sign two different things for one round.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cairn_types::{QuorumCert, Round, Timeout, TimeoutCert, ValidatorId, Vote};
 
@@ -27,6 +27,8 @@ pub(crate) struct VoteCollector {
 struct VoteRound {
     by_voter: BTreeMap<ValidatorId, Vote>,
     certified: bool,
+    /// Voters whose equivocation in this round was already reported.
+    reported: BTreeSet<ValidatorId>,
 }
 
 impl VoteCollector {
@@ -34,8 +36,9 @@ impl VoteCollector {
     pub(crate) fn add(&mut self, vote: Vote, quorum: usize) -> Collected<QuorumCert> {
         let round = self.rounds.entry(vote.data.round).or_default();
         if let Some(first) = round.by_voter.get(&vote.voter) {
-            // Compare what was signed, not the bytes carried around it.
-            return if first.data == vote.data {
+            // Compare what was signed, not the bytes carried around it. Evidence is
+            // reported once per voter and round, however often it is replayed.
+            return if first.data == vote.data || !round.reported.insert(vote.voter) {
                 Collected::Nothing
             } else {
                 Collected::Equivocation(Evidence::DoubleVote(
@@ -67,6 +70,15 @@ impl VoteCollector {
         }
     }
 
+    /// Whether exactly this vote (signature included) is held already: a replay,
+    /// which needs no signature check and changes nothing.
+    pub(crate) fn holds(&self, vote: &Vote) -> bool {
+        self.rounds
+            .get(&vote.data.round)
+            .and_then(|r| r.by_voter.get(&vote.voter))
+            .is_some_and(|held| held == vote)
+    }
+
     /// Forgets rounds below `round`.
     pub(crate) fn prune_below(&mut self, round: Round) {
         self.rounds = self.rounds.split_off(&round);
@@ -83,6 +95,8 @@ pub(crate) struct TimeoutCollector {
 struct TimeoutRound {
     by_signer: BTreeMap<ValidatorId, Timeout>,
     certified: bool,
+    /// Signers whose equivocation in this round was already reported.
+    reported: BTreeSet<ValidatorId>,
 }
 
 impl TimeoutCollector {
@@ -93,7 +107,9 @@ impl TimeoutCollector {
         if let Some(first) = round.by_signer.get(&timeout.signer) {
             // A timeout signs (round, high QC round) only: a relayer may swap the QC it
             // carries for another of the same round, which is not equivocation.
-            return if first.high_qc.round() == timeout.high_qc.round() {
+            return if first.high_qc.round() == timeout.high_qc.round()
+                || !round.reported.insert(timeout.signer)
+            {
                 Collected::Nothing
             } else {
                 Collected::Equivocation(Evidence::DoubleTimeout(
@@ -114,6 +130,15 @@ impl TimeoutCollector {
             }
             Err(_) => Collected::Nothing,
         }
+    }
+
+    /// Whether exactly this timeout (signature and carried QC included) is held
+    /// already: a replay, which needs no signature check and changes nothing.
+    pub(crate) fn holds(&self, timeout: &Timeout) -> bool {
+        self.rounds
+            .get(&timeout.round)
+            .and_then(|r| r.by_signer.get(&timeout.signer))
+            .is_some_and(|held| held == timeout)
     }
 
     /// How many distinct validators timed out in `round`.

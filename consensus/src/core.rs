@@ -55,6 +55,10 @@ pub struct Consensus {
     pub(crate) timeouts: TimeoutCollector,
     /// The first valid proposal seen per round, to detect a leader's equivocation.
     pub(crate) proposals: BTreeMap<Round, Proposal>,
+    /// Rounds whose leader's double proposal was reported (once each).
+    pub(crate) double_proposals: BTreeSet<Round>,
+    /// The round of the last vote re-sent for a replayed proposal, and how often.
+    pub(crate) vote_resends: (Round, u32),
     /// Proposals waiting for a missing ancestor, one per round.
     pub(crate) pending: BTreeMap<Round, (ValidatorId, Proposal)>,
     /// Blocks asked for and not yet received.
@@ -119,6 +123,8 @@ impl Consensus {
             votes: VoteCollector::default(),
             timeouts: TimeoutCollector::default(),
             proposals: BTreeMap::new(),
+            double_proposals: BTreeSet::new(),
+            vote_resends: (0, 0),
             pending: BTreeMap::new(),
             fetching: BTreeSet::new(),
             pending_commit: None,
@@ -203,6 +209,7 @@ impl Consensus {
         self.votes.prune_below(keep_from);
         self.timeouts.prune_below(keep_from);
         self.proposals = self.proposals.split_off(&keep_from);
+        self.double_proposals = self.double_proposals.split_off(&keep_from);
         self.pending = self.pending.split_off(&round);
         let horizon = round.saturating_sub(self.config.round_window);
         let high = self.safety.high_qc.block_id();

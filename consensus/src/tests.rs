@@ -341,3 +341,83 @@ fn extreme_rounds_from_outside_never_panic() {
     net.run(2_000);
     net.assert_consistent();
 }
+
+#[test]
+fn a_replayed_proposal_resends_the_vote_only_a_few_times() {
+    let mut net = Net::new(4);
+    let set = net.nodes[0].validators.clone();
+    let (l1, l2) = (set.leader(1).0 as usize, set.leader(2).0 as usize);
+    let y = (0..4).find(|i| *i != l1 && *i != l2).unwrap();
+    net.nodes[l1].handle(Event::Start);
+    let actions = net.nodes[l1].handle(Event::Payload {
+        round: 1,
+        txs: vec![tx(1)],
+        state_root: Hash::ZERO,
+        now_ms: 10,
+    });
+    let proposal = actions
+        .iter()
+        .find_map(|a| match a {
+            Action::Broadcast {
+                message: Message::Proposal(p),
+            } => Some(p.clone()),
+            _ => None,
+        })
+        .expect("the leader proposes");
+    net.nodes[y].handle(Event::Start);
+    let mut sent = 0;
+    for _ in 0..50 {
+        let actions =
+            net.nodes[y].handle(Event::proposal(ValidatorId(l1 as u16), proposal.clone()));
+        sent += actions
+            .iter()
+            .filter(|a| {
+                matches!(
+                    a,
+                    Action::Send {
+                        message: Message::Vote(_),
+                        ..
+                    }
+                )
+            })
+            .count();
+    }
+    // One vote, then at most three re-sends for a leader that may have restarted.
+    assert_eq!(
+        sent, 4,
+        "50 deliveries of the proposal made {sent} vote sends"
+    );
+}
+
+#[test]
+fn a_replayed_double_vote_is_reported_once() {
+    let mut net = Net::new(4);
+    let leader = net.nodes[0].validators.leader(2).0 as usize;
+    let node = &mut net.nodes[leader];
+    node.handle(Event::Start);
+    let data = |block: &[u8]| cairn_types::VoteData {
+        block_id: Hash::digest(block),
+        round: 1,
+        height: 1,
+        parent_id: chain().0,
+        parent_round: 0,
+    };
+    let voter = (leader + 1) % 4;
+    let key = SecretKey::from_seed(&[voter as u8 + 1; 32]);
+    let first = cairn_types::Vote::sign(&chain(), data(b"a"), ValidatorId(voter as u16), &key);
+    let second = cairn_types::Vote::sign(&chain(), data(b"b"), ValidatorId(voter as u16), &key);
+    let mut evidence = 0;
+    for _ in 0..5 {
+        for vote in [&first, &second] {
+            let actions = node.handle(Event::vote(ValidatorId(voter as u16), vote.clone()));
+            evidence += actions
+                .iter()
+                .filter(|a| matches!(a, Action::Evidence(_)))
+                .count();
+        }
+    }
+    assert_eq!(
+        evidence, 1,
+        "one report for one equivocation, however replayed"
+    );
+}

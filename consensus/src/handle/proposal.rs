@@ -5,6 +5,9 @@ use cairn_types::{Proposal, ValidatorId, Vote, VoteData, proposal_signing_bytes}
 
 use crate::{Action, Consensus, Evidence, Message};
 
+/// Times one vote is sent again for replays of the proposal it is for.
+const MAX_VOTE_RESENDS: u32 = 3;
+
 impl Consensus {
     /// A proposal delivered by `from`.
     pub(crate) fn on_proposal(&mut self, from: ValidatorId, proposal: Proposal) {
@@ -31,7 +34,10 @@ impl Consensus {
         }
         if let Some(first) = self.proposals.get(&round) {
             if first.block.id() != block_id {
-                if self.proposal_signature_ok(&proposal) {
+                // Reported once per round: replays of the second proposal cost nothing.
+                if !self.double_proposals.contains(&round) && self.proposal_signature_ok(&proposal)
+                {
+                    self.double_proposals.insert(round);
                     let first = Box::new(first.clone());
                     self.emit(Action::Evidence(Evidence::DoubleProposal(
                         first,
@@ -187,7 +193,14 @@ impl Consensus {
         if vote.data.round != proposal.block.header.round {
             return false;
         }
-        if vote.data.block_id == proposal.block.id() {
+        // A restarted leader needs the vote once; a peer replaying the proposal must
+        // not make this validator send it again and again.
+        let resends = match self.vote_resends {
+            (r, n) if r == vote.data.round => n,
+            _ => 0,
+        };
+        if vote.data.block_id == proposal.block.id() && resends < MAX_VOTE_RESENDS {
+            self.vote_resends = (vote.data.round, resends + 1);
             let vote = vote.clone();
             self.send_vote(vote);
         }

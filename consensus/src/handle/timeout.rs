@@ -61,21 +61,25 @@ impl Consensus {
             self.help_lagging(from, round);
             return;
         }
-        let high_qc = timeout.high_qc.clone();
-        if high_qc.round() >= round || !self.timeout_signature_ok(&timeout) {
-            return;
+        // A replay of a timeout already collected needs no signature check and brings
+        // no news; it may still make this validator join the round's timeouts below.
+        if !self.timeouts.holds(&timeout) {
+            let high_qc = timeout.high_qc.clone();
+            if high_qc.round() >= round || !self.timeout_signature_ok(&timeout) {
+                return;
+            }
+            let news = high_qc.round() > self.safety.high_qc.round();
+            if news && !self.verify_once(&high_qc, |c, v| high_qc.verify(c, v)) {
+                return;
+            }
+            if news {
+                self.process_qc(high_qc, from);
+            }
+            if round > self.round.saturating_add(self.config.round_window) {
+                return;
+            }
+            self.collect_timeout(timeout);
         }
-        let news = high_qc.round() > self.safety.high_qc.round();
-        if news && !self.verify_once(&high_qc, |c, v| high_qc.verify(c, v)) {
-            return;
-        }
-        if news {
-            self.process_qc(high_qc, from);
-        }
-        if round > self.round.saturating_add(self.config.round_window) {
-            return;
-        }
-        self.collect_timeout(timeout);
         // f + 1 timeouts mean at least one honest validator gave up on this round:
         // join them, so a TC forms even if this validator's timer is behind.
         let already = self

@@ -7,9 +7,13 @@ use crate::{Action, Consensus};
 
 impl Consensus {
     /// A vote from the network: always verified, whoever it claims to be from (a
-    /// forged vote may name this very validator).
+    /// forged vote may name this very validator) — unless exactly this vote is held
+    /// already, so a replayed vote costs a lookup, not a signature check.
     pub(crate) fn on_vote(&mut self, vote: Vote) {
-        if self.vote_is_collectable(&vote) && vote.verify(&self.chain, &self.validators).is_ok() {
+        if self.vote_is_collectable(&vote)
+            && !self.votes.holds(&vote)
+            && vote.verify(&self.chain, &self.validators).is_ok()
+        {
             self.collect_vote(vote);
         }
     }

@@ -60,6 +60,7 @@ async fn flooded_validator_keeps_committing_within_its_memory_bound() {
 
     // Phase 1: valid replays at full speed while clients keep submitting.
     let height_before = head_height(&clients[0]).await;
+    let timeouts_before = cluster.validators[0].metric("cairn_node_timeouts_total");
     let replaying = tokio::spawn(replay(flooder.clone(), captured.clone(), flood));
     let load = puts(&cluster.accounts[2], &chain, 2, 300);
     let mut peak = baseline;
@@ -102,6 +103,10 @@ async fn flooded_validator_keeps_committing_within_its_memory_bound() {
         "v0 grew {growth_mib} MiB under the flood (bound {RSS_GROWTH_BOUND_MIB} MiB)"
     );
     assert!(height_after > height_before, "no commits during the flood");
+    // The flooder never proposes: the chain moved past its rounds only because the
+    // flooded node's round timer kept firing under the flood.
+    let timeouts = v0.metric("cairn_node_timeouts_total") - timeouts_before;
+    assert!(timeouts >= 1.0, "v0's round timer never fired during the flood");
     same_chain_everywhere(&clients, height_after).await;
 
     // Phase 2: undecodable consensus payloads, each reported against the flooder; 20

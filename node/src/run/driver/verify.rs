@@ -10,16 +10,17 @@
 //! byte for byte (a replay) skip the signature work: a bounded cache of their digests
 //! is consulted first.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use cairn_consensus::Message;
 use cairn_crypto::Hash;
 use cairn_network::{NetworkHandle, Offence};
-use cairn_types::{ChainId, ValidatorId, ValidatorSet, Wire};
-use parity_scale_codec::Encode;
+use cairn_types::{BlockHeader, ChainId, Round, ValidatorId, ValidatorSet, Wire};
+use parity_scale_codec::{Decode, Encode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
+use super::rates::PeerRates;
 use crate::run::shared::Shared;
 
 /// Messages in verification or waiting for the driver, per peer; more are dropped.
@@ -32,6 +33,15 @@ pub const VERIFY_BYTES_PER_PEER: usize = 16 * 1024 * 1024;
 pub const VERIFIED_CACHE_ENTRIES: usize = 32 * 1024;
 /// Byte budgets are counted in units of this many bytes (semaphore permits).
 const BUDGET_UNIT: usize = 1024;
+/// Proposals fully decoded per round: the leader's, and one more to prove its
+/// equivocation. Further proposals for the round are dropped after a look at the
+/// header, before their transactions are decoded.
+pub const PROPOSALS_PER_ROUND: u8 = 2;
+/// Proposals fully decoded per peer per second (and burst): far above one leader's
+/// share of the rounds, far below what would keep the blocking pool busy.
+pub const PROPOSALS_PER_SEC: (u32, u32) = (50, 100);
+/// Rounds whose proposal count is remembered; beyond it the lowest are forgotten.
+const GATE_ROUNDS: usize = 4_096;
 
 /// A consensus message whose signatures checked out, holding its sender's budget
 /// until the driver is done with it.
@@ -90,6 +100,71 @@ impl VerifiedCache {
     }
 }
 
+/// What may be decoded of a proposal, decided from its header alone (decoding a
+/// block's transactions is the expensive part): only the round's leader proposes,
+/// each round's proposals are decoded at most [`PROPOSALS_PER_ROUND`] times, and each
+/// peer at most [`PROPOSALS_PER_SEC`].
+pub struct ProposalGate {
+    decoded: BTreeMap<Round, u8>,
+    rates: PeerRates,
+}
+
+/// Why the gate let a proposal through or not.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GateVerdict {
+    /// Decode and verify it.
+    Open,
+    /// Not from its round's leader: invalid, counts against the sender.
+    NotLeader,
+    /// Enough proposals for this round were decoded, or the peer is over its rate:
+    /// dropped without a verdict.
+    Full,
+}
+
+impl ProposalGate {
+    /// A gate for `n` validators.
+    pub fn new(n: usize) -> ProposalGate {
+        ProposalGate {
+            decoded: BTreeMap::new(),
+            rates: PeerRates::new(n, PROPOSALS_PER_SEC),
+        }
+    }
+
+    /// Whether the proposal with `header`, sent by `from`, may be decoded.
+    pub fn admit(
+        &mut self,
+        from: ValidatorId,
+        header: &BlockHeader,
+        validators: &ValidatorSet,
+    ) -> GateVerdict {
+        if validators.leader(header.round) != header.proposer {
+            return GateVerdict::NotLeader;
+        }
+        let count = self.decoded.get(&header.round).copied().unwrap_or(0);
+        if count >= PROPOSALS_PER_ROUND || !self.rates.allow(from) {
+            return GateVerdict::Full;
+        }
+        self.decoded.insert(header.round, count + 1);
+        while self.decoded.len() > GATE_ROUNDS {
+            self.decoded.pop_first();
+        }
+        GateVerdict::Open
+    }
+}
+
+/// The header of a proposal, read from the front of its encoding without decoding
+/// the transactions; `None` if `payload` is not a proposal or the header is bad.
+fn proposal_header(payload: &[u8]) -> Option<BlockHeader> {
+    let (&tag, mut rest) = payload.split_first()?;
+    if tag != PROPOSAL_TAG {
+        return None;
+    }
+    BlockHeader::decode(&mut rest).ok()
+}
+
+/// The SCALE index of [`Message::Proposal`].
+const PROPOSAL_TAG: u8 = 0;
+
 /// Verifies messages on the blocking pool and delivers the good ones in `verified`.
 pub struct MessageVerifier {
     chain: ChainId,
@@ -97,6 +172,7 @@ pub struct MessageVerifier {
     limits: BlockLimits,
     budgets: Vec<PeerBudget>,
     cache: Arc<Mutex<VerifiedCache>>,
+    gate: Arc<Mutex<ProposalGate>>,
     verified: mpsc::UnboundedSender<Verified>,
     shared: Arc<Shared>,
     net: NetworkHandle,
@@ -127,6 +203,7 @@ impl MessageVerifier {
                 })
                 .collect(),
             cache: Arc::new(Mutex::new(VerifiedCache::default())),
+            gate: Arc::new(Mutex::new(ProposalGate::new(n))),
             verified,
             shared,
             net,
@@ -147,16 +224,21 @@ impl MessageVerifier {
             return;
         };
         let job = Job {
+            from,
             chain: self.chain,
             validators: self.validators.clone(),
             limits: self.limits,
             cache: self.cache.clone(),
+            gate: self.gate.clone(),
         };
         let (verified, shared, net) =
             (self.verified.clone(), self.shared.clone(), self.net.clone());
         tokio::spawn(async move {
             match tokio::task::spawn_blocking(move || job.run(&payload)).await {
-                Ok(Ok((message, replay))) => {
+                Ok(Ok(None)) => {
+                    shared.metrics.dropped_messages.inc();
+                }
+                Ok(Ok(Some((message, replay)))) => {
                     if replay {
                         shared.metrics.replays_skipped.inc();
                     }
@@ -218,21 +300,30 @@ impl Rejected {
 
 /// What one verification needs, moved to the blocking pool.
 struct Job {
+    from: ValidatorId,
     chain: ChainId,
     validators: Arc<ValidatorSet>,
     limits: BlockLimits,
     cache: Arc<Mutex<VerifiedCache>>,
+    gate: Arc<Mutex<ProposalGate>>,
 }
 
 impl Job {
     /// Decodes and checks `payload`; true with the message if it was a replay of one
-    /// verified before (no signature was checked again).
-    fn run(self, payload: &[u8]) -> Result<(Message, bool), Rejected> {
+    /// verified before (no signature was checked again). `None`: dropped unread by the
+    /// proposal gate.
+    fn run(self, payload: &[u8]) -> Result<Option<(Message, bool)>, Rejected> {
+        // Replayed proposals pass the gate too: decoding a big block is the expensive
+        // part, whether or not its signatures were checked before.
+        if !self.through_gate(payload)? {
+            return Ok(None);
+        }
+        let digest = Hash::digest(payload);
+        let replay = self.cached(&digest);
         let message =
             Message::from_wire(payload).map_err(|e| Rejected::Undecodable(e.to_string()))?;
-        let digest = Hash::digest(payload);
-        if self.cached(&digest) {
-            return Ok((message, true));
+        if replay {
+            return Ok(Some((message, true)));
         }
         check(&message, &self.chain, &self.validators, self.limits).map_err(|error| {
             Rejected::Invalid {
@@ -244,7 +335,31 @@ impl Job {
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(digest);
         }
-        Ok((message, false))
+        Ok(Some((message, false)))
+    }
+
+    /// For a proposal: whether the gate lets it be decoded (a header that does not
+    /// decode is left to the full decode, which refuses it).
+    fn through_gate(&self, payload: &[u8]) -> Result<bool, Rejected> {
+        let Some(header) = proposal_header(payload) else {
+            return Ok(true);
+        };
+        let verdict = match self.gate.lock() {
+            Ok(mut gate) => gate.admit(self.from, &header, &self.validators),
+            Err(_) => GateVerdict::Open,
+        };
+        match verdict {
+            GateVerdict::Open => Ok(true),
+            GateVerdict::Full => Ok(false),
+            GateVerdict::NotLeader => Err(Rejected::Invalid {
+                kind: "proposal",
+                round: header.round,
+                error: format!(
+                    "proposer {} is not the leader of round {}",
+                    header.proposer.0, header.round
+                ),
+            }),
+        }
     }
 
     fn cached(&self, digest: &Hash) -> bool {
@@ -307,9 +422,7 @@ fn check_block_limits(block: &cairn_types::Block, limits: BlockLimits) -> Result
 pub(super) mod tests {
     use super::*;
     use cairn_crypto::SecretKey;
-    use cairn_types::{
-        Block, BlockHeader, BoundedBytes, BoundedVec, Op, QuorumCert, Transaction, TxPayload,
-    };
+    use cairn_types::{Block, BoundedBytes, BoundedVec, Op, QuorumCert, Transaction, TxPayload};
 
     /// A block of `txs` puts whose values are `value_bytes` long.
     pub fn block_of(txs: usize, value_bytes: usize, height: u64) -> Block {
@@ -384,6 +497,58 @@ pub(super) mod tests {
             ..limits(1 << 20)
         };
         assert!(check_block_limits(&block, small).is_err());
+    }
+
+    #[test]
+    fn the_gate_decodes_only_the_leaders_proposals_and_few_per_round() {
+        let keys: Vec<SecretKey> = (0..4u8)
+            .map(|i| SecretKey::from_seed(&[i + 1; 32]))
+            .collect();
+        let set = ValidatorSet::new(keys.iter().map(SecretKey::public).collect()).unwrap();
+        let mut gate = ProposalGate::new(4);
+        let mut header = block_of(1, 10, 5).header;
+        header.round = 5;
+        header.proposer = set.leader(5);
+        let from = header.proposer;
+        assert_eq!(gate.admit(from, &header, &set), GateVerdict::Open);
+        assert_eq!(gate.admit(from, &header, &set), GateVerdict::Open);
+        assert_eq!(
+            gate.admit(from, &header, &set),
+            GateVerdict::Full,
+            "third for round 5"
+        );
+        header.round = 6;
+        assert_eq!(
+            gate.admit(from, &header, &set),
+            GateVerdict::NotLeader,
+            "not the leader of round 6"
+        );
+        header.proposer = set.leader(6);
+        assert_eq!(gate.admit(from, &header, &set), GateVerdict::Open);
+        // One peer's rate: rounds it leads, far more than its share.
+        let mut opened = 0;
+        for round in (100..10_000u64).filter(|r| set.leader(*r) == ValidatorId(2)) {
+            header.round = round;
+            header.proposer = ValidatorId(2);
+            opened += usize::from(gate.admit(ValidatorId(2), &header, &set) == GateVerdict::Open);
+        }
+        assert!(
+            opened <= PROPOSALS_PER_SEC.1 as usize + 5,
+            "{opened} opened"
+        );
+        assert!(gate.decoded.len() <= GATE_ROUNDS);
+    }
+
+    #[test]
+    fn a_proposal_header_is_read_without_the_transactions() {
+        let key = SecretKey::from_seed(&[1; 32]);
+        let block = block_of(20, 100, 3);
+        let wire =
+            Message::Proposal(cairn_types::Proposal::sign(block.clone(), None, &key)).to_wire();
+        assert_eq!(proposal_header(&wire), Some(block.header));
+        assert_eq!(proposal_header(&wire[..40]), None, "cut short");
+        let vote_like = [1u8; 100];
+        assert_eq!(proposal_header(&vote_like), None);
     }
 
     #[test]

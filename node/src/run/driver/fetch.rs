@@ -9,7 +9,8 @@ use cairn_consensus::Event;
 use cairn_crypto::Hash;
 use cairn_network::{NetworkHandle, Offence, Responder};
 use cairn_storage::Store;
-use cairn_types::{Block, ChainId, Height, ValidatorId, Wire};
+use cairn_types::{Block, BlockHeader, ChainId, Height, ValidatorId, Wire};
+use parity_scale_codec::Decode;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::Driver;
@@ -206,22 +207,35 @@ impl Fetch {
         if bytes.is_empty() {
             return None;
         }
-        let block = match Block::from_wire(&bytes) {
+        // The id is the header's hash and the header comes first: a block that is not
+        // the one asked for is refused before its transactions are decoded.
+        let header = BlockHeader::decode(&mut bytes.as_slice()).ok();
+        if header.is_none_or(|h| h.id() != self.id) {
+            tracing::warn!(peer = peer.0, id = %self.id, "peer answered with another block or garbage");
+            self.net.report(peer, Offence::Invalid);
+            return None;
+        }
+        // Decoding and hashing the transactions (against the header's payload root,
+        // which the id covers) run on the blocking pool.
+        let chain = self.chain;
+        let checked = tokio::task::spawn_blocking(move || {
+            let block =
+                Block::from_wire(&bytes).map_err(|e| (Offence::Undecodable, e.to_string()))?;
+            block
+                .check_well_formed(&chain)
+                .map_err(|e| (Offence::Invalid, e.to_string()))?;
+            Ok::<_, (Offence, String)>(block)
+        })
+        .await
+        .ok()?;
+        let block = match checked {
             Ok(block) => block,
-            Err(e) => {
-                tracing::warn!(peer = peer.0, error = %e, "undecodable block from peer");
+            Err((offence, error)) => {
+                tracing::warn!(peer = peer.0, id = %self.id, %error, "peer answered with a bad block");
+                self.net.report(peer, offence);
                 return None;
             }
         };
-        if block.id() != self.id {
-            tracing::warn!(peer = peer.0, id = %self.id, "peer answered with another block");
-            return None;
-        }
-        // The id covers the header only: the transactions must match its payload root.
-        if let Err(e) = block.check_well_formed(&self.chain) {
-            tracing::warn!(peer = peer.0, id = %self.id, error = %e, "peer answered with a malformed block");
-            return None;
-        }
         Some(block)
     }
 }

@@ -71,6 +71,9 @@ pub fn build_swarm(
     );
     let mut kad_cfg = kad::Config::new(KAD_PROTOCOL);
     kad_cfg.set_query_timeout(Duration::from_secs(10));
+    // Kademlia is used for peer discovery only: records other peers ask this node to
+    // store are not kept (they would be memory any validator could fill).
+    kad_cfg.set_record_filtering(kad::StoreInserts::FilterBoth);
     let mut kad = kad::Behaviour::with_config(local, kad::store::MemoryStore::new(local), kad_cfg);
     kad.set_mode(Some(kad::Mode::Server));
     let rr = |max_req: usize, max_resp: usize, timeout: Duration| {
@@ -89,14 +92,14 @@ pub fn build_swarm(
     );
     let req = request_response::Behaviour::with_codec(
         FrameCodec::new(
-            lim.max_request_bytes + ENVELOPE_SLACK,
+            lim.max_request_payload_bytes + ENVELOPE_SLACK,
             lim.max_request_bytes + ENVELOPE_SLACK,
             metrics.clone(),
         ),
         [(REQ_PROTOCOL, ProtocolSupport::Full)],
         request_response::Config::default()
             .with_request_timeout(config.request_timeout)
-            .with_max_concurrent_streams(lim.max_inbound_streams),
+            .with_max_concurrent_streams(lim.max_inbound_requests),
     );
     let behaviour = Behaviour {
         allowed,

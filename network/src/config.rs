@@ -15,8 +15,18 @@ use crate::{NetworkError, Result};
 pub struct Limits {
     /// Largest message payload accepted or sent, in bytes.
     pub max_message_bytes: usize,
-    /// Largest request or response payload, in bytes (block sync carries blocks).
+    /// Largest response payload, in bytes (block sync carries blocks).
     pub max_request_bytes: usize,
+    /// Largest request payload, in bytes (a request names what it wants; the answer
+    /// may be large, the question never is). Inbound frames above it are refused
+    /// before they are read.
+    pub max_request_payload_bytes: usize,
+    /// Inbound requests handled at once per connection (each may hold a large answer
+    /// until it is read).
+    pub max_inbound_requests: usize,
+    /// Addresses remembered per validator (genesis, identify, Kademlia); more are
+    /// ignored, so a peer cannot grow the list without bound.
+    pub max_addresses_per_peer: usize,
     /// Messages queued per peer while waiting to be sent; more are dropped.
     pub max_queued_per_peer: usize,
     /// Bytes queued per peer while waiting to be sent; more are dropped.
@@ -56,6 +66,9 @@ impl Default for Limits {
         Limits {
             max_message_bytes: 4 * 1024 * 1024,
             max_request_bytes: 32 * 1024 * 1024,
+            max_request_payload_bytes: 64 * 1024,
+            max_inbound_requests: 16,
+            max_addresses_per_peer: 8,
             max_queued_per_peer: 4096,
             max_queued_bytes_per_peer: 64 * 1024 * 1024,
             max_in_flight_per_peer: 128,

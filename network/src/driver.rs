@@ -100,7 +100,8 @@ impl Driver {
                     .behaviour_mut()
                     .kad
                     .add_address(&peer, addr.clone());
-                self.book.learn(&peer, addr);
+                self.book
+                    .learn(&peer, addr, self.cfg.limits.max_addresses_per_peer);
             }
         }
         for (peer, p) in &self.book.peers {
@@ -170,7 +171,10 @@ impl Driver {
             Command::AddAddress(to, addr) => {
                 let (addr, _) = split_p2p(addr);
                 if let Some(peer) = self.book.peer_id(to) {
-                    if self.book.learn(&peer, addr.clone()) {
+                    if self
+                        .book
+                        .learn(&peer, addr.clone(), self.cfg.limits.max_addresses_per_peer)
+                    {
                         self.swarm.behaviour_mut().kad.add_address(&peer, addr);
                     }
                     if let Some(p) = self.book.peers.get_mut(&peer) {

@@ -28,7 +28,11 @@ impl Driver {
             })) => {
                 for addr in info.listen_addrs {
                     let (addr, _) = split_p2p(addr);
-                    if self.book.learn(&peer_id, addr.clone()) {
+                    if self.book.learn(
+                        &peer_id,
+                        addr.clone(),
+                        self.cfg.limits.max_addresses_per_peer,
+                    ) {
                         self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                     }
                 }
@@ -39,7 +43,11 @@ impl Driver {
                 ..
             })) => {
                 for addr in addresses.iter() {
-                    self.book.learn(&peer, split_p2p(addr.clone()).0);
+                    self.book.learn(
+                        &peer,
+                        split_p2p(addr.clone()).0,
+                        self.cfg.limits.max_addresses_per_peer,
+                    );
                 }
             }
             SwarmEvent::ConnectionEstablished {
@@ -59,7 +67,8 @@ impl Driver {
                 p.backoff = self.cfg.initial_backoff;
                 if endpoint.is_dialer() {
                     let (addr, _) = split_p2p(endpoint.get_remote_address().clone());
-                    self.book.learn(&peer_id, addr);
+                    self.book
+                        .learn(&peer_id, addr, self.cfg.limits.max_addresses_per_peer);
                 }
                 self.metrics.set_connected(self.book.connected().len());
                 self.pump(peer_id);

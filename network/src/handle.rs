@@ -135,7 +135,7 @@ impl Network {
         };
         let (in_tx, in_rx) = inbox(n, [lane; 3]);
         let max_message_bytes = config.limits.max_message_bytes;
-        let max_request_bytes = config.limits.max_request_bytes;
+        let max_request_bytes = config.limits.max_request_payload_bytes;
         let driver = Driver::new(swarm, config, local, cmd_rx, in_tx, metrics.clone());
         tokio::spawn(driver.run());
         let handle = NetworkHandle {

@@ -29,11 +29,18 @@ impl TokenBucket {
 
     /// Takes one token if there is one.
     pub fn take(&mut self, now: Instant) -> bool {
+        self.take_n(1, now)
+    }
+
+    /// Takes `n` tokens if there are that many (a cost above the burst is charged as
+    /// the whole burst, so it can pass once the bucket is full).
+    pub fn take_n(&mut self, n: u32, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
+        let cost = f64::from(n).min(self.burst);
+        if self.tokens >= cost {
+            self.tokens -= cost;
             true
         } else {
             false
@@ -136,11 +143,12 @@ impl PeerBook {
         v
     }
 
-    /// Adds `addr` to `peer`'s dial addresses if it is a validator and the address is
-    /// new. Returns true if added.
-    pub fn learn(&mut self, peer: &PeerId, addr: Multiaddr) -> bool {
+    /// Adds `addr` to `peer`'s dial addresses if it is a validator, the address is new
+    /// and the peer has fewer than `max` (the first ones — genesis, then those that
+    /// worked — are kept). Returns true if added.
+    pub fn learn(&mut self, peer: &PeerId, addr: Multiaddr, max: usize) -> bool {
         match self.peers.get_mut(peer) {
-            Some(p) if !p.addrs.contains(&addr) => {
+            Some(p) if p.addrs.len() < max && !p.addrs.contains(&addr) => {
                 p.addrs.push(addr);
                 true
             }
@@ -165,6 +173,33 @@ impl Peer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_peer_keeps_at_most_max_addresses() {
+        let me = PeerId::random();
+        let other = PeerId::random();
+        let mut book = PeerBook::new(
+            vec![me, other],
+            &[vec![], vec![]],
+            me,
+            (10, 10),
+            Duration::from_millis(1),
+        );
+        let learned = (0..100u16)
+            .filter(|port| {
+                let addr: Multiaddr = format!("/ip4/127.0.0.1/tcp/{}", 1000 + port)
+                    .parse()
+                    .unwrap();
+                book.learn(&other, addr, 8)
+            })
+            .count();
+        assert_eq!(learned, 8);
+        assert_eq!(book.peers[&other].addrs.len(), 8);
+        assert!(
+            !book.learn(&me, "/ip4/127.0.0.1/tcp/9".parse().unwrap(), 8),
+            "not for self"
+        );
+    }
 
     #[test]
     fn bucket_allows_burst_then_refills() {

@@ -206,3 +206,19 @@ async fn priority_kinds_overtake_a_backlog_of_bulk_messages() {
         n.handle.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_small_even_when_answers_are_large() {
+    let nodes = pair(|_, _| {}).await;
+    let big = nodes[0]
+        .handle
+        .request(ValidatorId(1), 1, vec![0; 65 * 1024])
+        .await;
+    assert!(
+        matches!(big, Err(NetworkError::TooLarge { .. })),
+        "a request above max_request_payload_bytes is refused: {big:?}"
+    );
+    for n in &nodes {
+        n.handle.shutdown().await.unwrap();
+    }
+}

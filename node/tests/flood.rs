@@ -28,6 +28,8 @@ const KIND_CONSENSUS: u8 = 1;
 /// The budgets it holds for one peer (docs/OPERATING.md, "Budgets") add up to about
 /// 150 MiB; the rest is allocator slack.
 const RSS_GROWTH_BOUND_MIB: u64 = 256;
+/// The first byte of a consensus message that is a proposal (its SCALE variant index).
+const PROPOSAL_TAG: u8 = 0;
 /// Consensus messages kept for replay.
 const REPLAY_POOL: usize = 512;
 
@@ -106,7 +108,10 @@ async fn flooded_validator_keeps_committing_within_its_memory_bound() {
     // The flooder never proposes: the chain moved past its rounds only because the
     // flooded node's round timer kept firing under the flood.
     let timeouts = v0.metric("cairn_node_timeouts_total") - timeouts_before;
-    assert!(timeouts >= 1.0, "v0's round timer never fired during the flood");
+    assert!(
+        timeouts >= 1.0,
+        "v0's round timer never fired during the flood"
+    );
     same_chain_everywhere(&clients, height_after).await;
 
     // Phase 2: undecodable consensus payloads, each reported against the flooder; 20
@@ -130,7 +135,9 @@ async fn flooded_validator_keeps_committing_within_its_memory_bound() {
 }
 
 /// Starts a libp2p peer with validator `i`'s network key on its genesis address; it
-/// keeps the consensus messages it receives (up to [`REPLAY_POOL`]).
+/// keeps the consensus messages it receives (up to [`REPLAY_POOL`]) except proposals:
+/// those are only ever sent by their proposer, so relaying one is an offence, not a
+/// valid replay.
 async fn byzantine_peer(cluster: &Cluster, i: usize) -> (NetworkHandle, Arc<Mutex<Vec<Vec<u8>>>>) {
     let genesis = GenesisDoc::load(&cluster.genesis)
         .unwrap()
@@ -152,6 +159,7 @@ async fn byzantine_peer(cluster: &Cluster, i: usize) -> (NetworkHandle, Arc<Mute
                 payload,
                 ..
             } = item
+                && payload.first() != Some(&PROPOSAL_TAG)
             {
                 let mut pool = pool.lock().unwrap();
                 if pool.len() < REPLAY_POOL {

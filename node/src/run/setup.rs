@@ -140,7 +140,12 @@ impl Loaded {
         limits.incoming_peer_bytes = limits
             .incoming_peer_bytes
             .max(limits.max_message_bytes.saturating_mul(2));
-        limits.incoming_lane_bytes = limits.incoming_lane_bytes.max(limits.incoming_peer_bytes);
+        // Every peer's full share fits in a lane, so f colluding peers filling theirs
+        // cannot crowd out an honest peer's messages.
+        let peers = self.genesis.n().saturating_sub(1).max(1);
+        limits.incoming_lane_bytes = limits
+            .incoming_lane_bytes
+            .max(limits.incoming_peer_bytes.saturating_mul(peers));
         for addr in &config.p2p.bootstrap {
             net_config.bootstrap.push(
                 addr.parse()

@@ -44,6 +44,8 @@ pub struct Shared {
     /// a batch that finds none of its sender's free is dropped (its transactions reach
     /// us again in a proposal), and a flooding peer cannot take the others' slots.
     pub gossip_slots: Vec<Arc<Semaphore>>,
+    /// Gossiped transactions admitted per validator per second.
+    pub gossip_rates: Mutex<super::driver::PeerRates>,
     /// The node's metrics.
     pub metrics: Arc<NodeMetrics>,
 }
@@ -60,6 +62,10 @@ impl Shared {
         gossip: mpsc::Sender<Transaction>,
         metrics: Arc<NodeMetrics>,
     ) -> Shared {
+        let gossip_rates = Mutex::new(super::driver::PeerRates::new(
+            genesis.n(),
+            super::driver::GOSSIP_TXS_PER_SEC,
+        ));
         let gossip_slots = (0..genesis.n())
             .map(|_| Arc::new(Semaphore::new(GOSSIP_SLOTS_PER_PEER)))
             .collect();
@@ -76,6 +82,7 @@ impl Shared {
             connected: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
             gossip_slots,
+            gossip_rates,
             metrics,
         }
     }
@@ -86,17 +93,30 @@ impl Shared {
         self.mempool.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The committed state of `sender`'s account, if it has one.
+    fn account(
+        &self,
+        sender: &cairn_crypto::PublicKey,
+    ) -> Result<Option<cairn_types::AccountState>, SubmitError> {
+        self.store.account(sender).map_err(|e| {
+            tracing::error!(error = %e, "account read failed");
+            SubmitError::Internal("storage read failed".into())
+        })
+    }
+
     /// Verifies and admits a transaction; `from_client` ones are also gossiped.
     pub async fn admit(&self, tx: Transaction, from_client: bool) -> Result<Admitted, SubmitError> {
         // A transaction already pending costs one hash, not a signature check.
         if self.mempool().contains(&tx.hash()) {
             return Ok(Admitted::AlreadyKnown);
         }
+        // Gossip from an unknown sender is dropped before its signature costs anything
+        // (a client still learns of a bad signature first, as before).
+        if !from_client && self.account(&tx.payload.sender)?.is_none() {
+            return Err(SubmitError::UnknownSender);
+        }
         let (tx, hash) = self.verifier.verify(tx).await.map_err(submit_error)?;
-        let account = self.store.account(&tx.payload.sender).map_err(|e| {
-            tracing::error!(error = %e, "account read failed");
-            SubmitError::Internal("storage read failed".into())
-        })?;
+        let account = self.account(&tx.payload.sender)?;
         let admitted = {
             let mut pool = self.mempool();
             let admitted = pool

@@ -8,7 +8,7 @@
 //! directory is held under [`MAX_EVIDENCE_BYTES`] (counting what earlier runs left),
 //! and what does not fit is only logged.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
@@ -18,6 +18,9 @@ use parity_scale_codec::Encode;
 
 /// Most bytes of evidence files kept in the evidence directory.
 pub const MAX_EVIDENCE_BYTES: u64 = 64 * 1024 * 1024;
+/// Most bytes of evidence against one validator written per run: a validator that
+/// equivocates in every round cannot use up the space for evidence against others.
+pub const MAX_EVIDENCE_BYTES_PER_CULPRIT: u64 = 4 * 1024 * 1024;
 /// Evidence waiting to be written; more is only logged.
 const QUEUE: usize = 64;
 /// Files remembered as written this run (to write each once); beyond, the disk cap
@@ -48,7 +51,7 @@ pub fn compact(evidence: &Evidence) -> (Vec<u8>, Vec<u8>) {
 /// Hands evidence to a writer thread within the disk cap.
 pub struct EvidenceKeeper {
     dir: PathBuf,
-    queue: SyncSender<(PathBuf, String)>,
+    queue: SyncSender<(u16, PathBuf, String)>,
     written: HashSet<PathBuf>,
 }
 
@@ -84,7 +87,10 @@ impl EvidenceKeeper {
         }
         let (first, second) = compact(evidence);
         let text = format!("0x{}\n0x{}\n", hex::encode(first), hex::encode(second));
-        match self.queue.try_send((file.clone(), text)) {
+        match self
+            .queue
+            .try_send((evidence.culprit().0, file.clone(), text))
+        {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 tracing::error!(file = %file.display(), "evidence writer is behind; not kept")
@@ -95,10 +101,17 @@ impl EvidenceKeeper {
     }
 }
 
-/// Writes queued evidence until the keeper is dropped, within the disk cap.
-fn write_loop(rx: Receiver<(PathBuf, String)>, mut used: u64) {
-    for (file, text) in rx {
+/// Writes queued evidence until the keeper is dropped, within the disk caps.
+fn write_loop(rx: Receiver<(u16, PathBuf, String)>, mut used: u64) {
+    let mut per_culprit: HashMap<u16, u64> = HashMap::new();
+    for (culprit, file, text) in rx {
         let len = text.len() as u64;
+        let against = per_culprit.entry(culprit).or_default();
+        if *against + len > MAX_EVIDENCE_BYTES_PER_CULPRIT {
+            tracing::error!(file = %file.display(), culprit,
+                "enough evidence against this validator kept this run; only logged");
+            continue;
+        }
         if used + len > MAX_EVIDENCE_BYTES {
             tracing::error!(file = %file.display(), used, cap = MAX_EVIDENCE_BYTES,
                 "evidence directory is at its cap; evidence only logged");
@@ -109,7 +122,10 @@ fn write_loop(rx: Receiver<(PathBuf, String)>, mut used: u64) {
         }
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         match std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&file, text)) {
-            Ok(()) => used += len,
+            Ok(()) => {
+                used += len;
+                *against += len;
+            }
             Err(e) => tracing::error!(error = %e, file = %file.display(), "cannot keep evidence"),
         }
     }

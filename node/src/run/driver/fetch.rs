@@ -1,7 +1,7 @@
 //! Fetching blocks the core is missing (`FetchBlock`) and answering peers' requests.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -14,6 +14,7 @@ use parity_scale_codec::Decode;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::Driver;
+use super::rates::{BLOCK_BYTES_PER_SEC, BYTE_UNIT, PeerRates};
 use crate::run::wire::REQUEST_BLOCK;
 
 /// Longest pause between two rounds of asking every validator for a missing block.
@@ -21,9 +22,9 @@ const MAX_FETCH_BACKOFF: Duration = Duration::from_secs(10);
 /// Rounds of asking every validator before giving up on a block (about 15 minutes
 /// with the back-off): the block is then on a dead branch or the network is down.
 const FETCH_ROUNDS: u32 = 100;
-/// Block requests from peers answered at once; more are refused (the requester asks
-/// someone else).
-const MAX_SERVING: usize = 8;
+/// Block requests from one peer answered at once; more from it are refused (the
+/// requester asks someone else). Per peer, so one peer cannot take every slot.
+const MAX_SERVING_PER_PEER: usize = 2;
 
 /// The outcome of one block fetch.
 pub struct FetchResult {
@@ -33,22 +34,26 @@ pub struct FetchResult {
     pub block: Option<Block>,
 }
 
-/// Block ids being fetched (one task each) and the slots for serving requests.
+/// Block ids being fetched (one task each), and per peer the slots for serving its
+/// requests and the bytes it may be sent.
 pub(super) struct Fetches {
     fetching: HashSet<Hash>,
-    serving: Arc<Semaphore>,
-}
-
-impl Default for Fetches {
-    fn default() -> Self {
-        Fetches {
-            fetching: HashSet::new(),
-            serving: Arc::new(Semaphore::new(MAX_SERVING)),
-        }
-    }
+    serving: Vec<Arc<Semaphore>>,
+    bytes: Arc<Mutex<PeerRates>>,
 }
 
 impl Fetches {
+    /// Nothing fetched yet, serving slots for `n` validators.
+    pub(super) fn new(n: usize) -> Fetches {
+        Fetches {
+            fetching: HashSet::new(),
+            serving: (0..n)
+                .map(|_| Arc::new(Semaphore::new(MAX_SERVING_PER_PEER)))
+                .collect(),
+            bytes: Arc::new(Mutex::new(PeerRates::new(n, BLOCK_BYTES_PER_SEC))),
+        }
+    }
+
     /// True when nothing is being fetched.
     pub(super) fn is_empty(&self) -> bool {
         self.fetching.is_empty()
@@ -83,8 +88,14 @@ impl Driver {
         self.fetches.fetching.remove(&result.id);
         match result.block {
             Some(block) => {
-                self.remember(block.clone());
-                self.step(Event::BlockFetched { block }).await
+                // Remembered only if the core keeps it (it may refuse a block on a
+                // dead branch).
+                let kept = block.clone();
+                self.step(Event::BlockFetched { block }).await?;
+                if self.core.holds_block(&result.id) {
+                    self.remember(kept);
+                }
+                Ok(())
             }
             None => {
                 tracing::warn!(id = %result.id, "gave up fetching a block no validator could supply");
@@ -94,9 +105,10 @@ impl Driver {
     }
 
     /// Answers a peer's request for a block — committed, persisted or recently seen —
-    /// off this task: at most [`MAX_SERVING`] at once and the peer's rate
-    /// ([`rates::BLOCK_REQUESTS_PER_SEC`](super::rates::BLOCK_REQUESTS_PER_SEC)); beyond
-    /// either the request is refused and the peer asks another validator. A malformed
+    /// off this task: at most [`MAX_SERVING_PER_PEER`] of the peer's at once, within
+    /// its request rate ([`BLOCK_REQUESTS_PER_SEC`](super::rates::BLOCK_REQUESTS_PER_SEC))
+    /// and byte rate ([`BLOCK_BYTES_PER_SEC`]); beyond any, the request is refused and
+    /// the peer asks another validator. A malformed
     /// request counts against the peer. The driver only looks the id up in memory
     /// (no copy, no decode): a persisted block is read by its key, a committed one by
     /// the store's id index.
@@ -122,7 +134,12 @@ impl Driver {
             return;
         }
         let id = Hash::from(bytes);
-        let Ok(slot) = self.fetches.serving.clone().try_acquire_owned() else {
+        let slot = self
+            .fetches
+            .serving
+            .get(usize::from(from.0))
+            .and_then(|s| s.clone().try_acquire_owned().ok());
+        let Some(slot) = slot else {
             refused.inc();
             tracing::debug!(
                 from = from.0,
@@ -133,6 +150,7 @@ impl Driver {
         let known = self.recent.get(&id).cloned();
         let pending_height = self.pending_heights.get(&id).copied();
         let store = self.shared.store.clone();
+        let (rates, metrics) = (self.fetches.bytes.clone(), self.shared.metrics.clone());
         tokio::spawn(async move {
             let bytes = tokio::task::spawn_blocking(move || {
                 let block = match known {
@@ -143,7 +161,16 @@ impl Driver {
             })
             .await
             .unwrap_or_default();
-            responder.respond(bytes);
+            let units = u32::try_from(bytes.len().div_ceil(BYTE_UNIT)).unwrap_or(u32::MAX);
+            if rates.lock().is_ok_and(|mut r| r.allow_n(from, units)) {
+                responder.respond(bytes);
+            } else {
+                metrics.block_requests_refused.inc();
+                tracing::debug!(
+                    from = from.0,
+                    "peer is over its block byte rate; refused one"
+                );
+            }
             drop(slot);
         });
     }

@@ -112,6 +112,19 @@ async fn admit_gossip(
             return;
         }
     };
+    let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+    let within_rate = shared
+        .gossip_rates
+        .lock()
+        .is_ok_and(|mut rates| rates.allow_n(from, count));
+    if !within_rate {
+        shared.metrics.dropped_gossip.inc();
+        tracing::debug!(
+            from = from.0,
+            "peer is over its gossip rate; dropped a batch"
+        );
+        return;
+    }
     let admissions = batch.into_inner().into_iter().map(|tx| {
         let shared = shared.clone();
         async move { shared.admit(tx, false).await }

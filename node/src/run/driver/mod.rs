@@ -16,6 +16,7 @@ mod rates;
 mod verify;
 
 pub use inbound::GossipBatch;
+pub use rates::{GOSSIP_TXS_PER_SEC, PeerRates};
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -151,7 +152,7 @@ impl Driver {
             payload_wait: None,
             state_root: setup.state_root,
             block_fetch: setup.block_fetch,
-            fetches: fetch::Fetches::default(),
+            fetches: fetch::Fetches::new(n),
             fetched_tx,
             fetched_rx,
         }

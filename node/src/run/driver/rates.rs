@@ -12,6 +12,18 @@ use cairn_types::ValidatorId;
 pub const REPLIES_PER_SEC: (u32, u32) = (10, 20);
 /// Block requests answered per peer per second (and burst).
 pub const BLOCK_REQUESTS_PER_SEC: (u32, u32) = (200, 400);
+/// Bytes of blocks sent to one peer per second (and burst), in [`BYTE_UNIT`]s:
+/// 64 MiB/s, bursts of 128 MiB — a validator catching up is served at full speed, a
+/// peer asking for large blocks over and over gets no more.
+pub const BLOCK_BYTES_PER_SEC: (u32, u32) = (1024, 2048);
+/// The unit of byte rates: 64 KiB.
+pub const BYTE_UNIT: usize = 64 * 1024;
+/// Signatures checked for one peer's consensus messages per second (and burst):
+/// several times what an honest validator's messages carry, and a bound on the CPU
+/// a Byzantine one can claim with valid messages (about 50 µs each).
+pub const SIGNATURES_PER_SEC: (u32, u32) = (5_000, 10_000);
+/// Gossiped transactions admitted from one peer per second (and burst).
+pub const GOSSIP_TXS_PER_SEC: (u32, u32) = (20_000, 40_000);
 
 /// One token bucket per validator.
 pub struct PeerRates {
@@ -29,9 +41,14 @@ impl PeerRates {
 
     /// Takes one token of `peer`'s; false if it has none (or is unknown).
     pub fn allow(&mut self, peer: ValidatorId) -> bool {
+        self.allow_n(peer, 1)
+    }
+
+    /// Takes `n` tokens of `peer`'s; false if it has not that many (or is unknown).
+    pub fn allow_n(&mut self, peer: ValidatorId, n: u32) -> bool {
         self.buckets
             .get_mut(usize::from(peer.0))
-            .is_some_and(|b| b.take(Instant::now()))
+            .is_some_and(|b| b.take_n(n, Instant::now()))
     }
 }
 

@@ -20,7 +20,7 @@ use cairn_types::{BlockHeader, ChainId, Round, ValidatorId, ValidatorSet, Wire};
 use parity_scale_codec::{Decode, Encode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
-use super::rates::PeerRates;
+use super::rates::{PeerRates, SIGNATURES_PER_SEC};
 use crate::run::shared::Shared;
 
 /// Messages in verification or waiting for the driver, per peer; more are dropped.
@@ -114,7 +114,8 @@ pub struct ProposalGate {
 pub enum GateVerdict {
     /// Decode and verify it.
     Open,
-    /// Not from its round's leader: invalid, counts against the sender.
+    /// Not from its round's leader, or not sent by its proposer (proposals are never
+    /// relayed): invalid, counts against the sender.
     NotLeader,
     /// Enough proposals for this round were decoded, or the peer is over its rate:
     /// dropped without a verdict.
@@ -137,7 +138,9 @@ impl ProposalGate {
         header: &BlockHeader,
         validators: &ValidatorSet,
     ) -> GateVerdict {
-        if validators.leader(header.round) != header.proposer {
+        // Checked before anything is counted, so a peer forging headers in another's
+        // name cannot use up the real leader's slots for the round.
+        if validators.leader(header.round) != header.proposer || from != header.proposer {
             return GateVerdict::NotLeader;
         }
         let count = self.decoded.get(&header.round).copied().unwrap_or(0);
@@ -173,6 +176,7 @@ pub struct MessageVerifier {
     budgets: Vec<PeerBudget>,
     cache: Arc<Mutex<VerifiedCache>>,
     gate: Arc<Mutex<ProposalGate>>,
+    signatures: Arc<Mutex<PeerRates>>,
     verified: mpsc::UnboundedSender<Verified>,
     shared: Arc<Shared>,
     net: NetworkHandle,
@@ -204,6 +208,7 @@ impl MessageVerifier {
                 .collect(),
             cache: Arc::new(Mutex::new(VerifiedCache::default())),
             gate: Arc::new(Mutex::new(ProposalGate::new(n))),
+            signatures: Arc::new(Mutex::new(PeerRates::new(n, SIGNATURES_PER_SEC))),
             verified,
             shared,
             net,
@@ -230,6 +235,7 @@ impl MessageVerifier {
             limits: self.limits,
             cache: self.cache.clone(),
             gate: self.gate.clone(),
+            signatures: self.signatures.clone(),
         };
         let (verified, shared, net) =
             (self.verified.clone(), self.shared.clone(), self.net.clone());
@@ -306,6 +312,7 @@ struct Job {
     limits: BlockLimits,
     cache: Arc<Mutex<VerifiedCache>>,
     gate: Arc<Mutex<ProposalGate>>,
+    signatures: Arc<Mutex<PeerRates>>,
 }
 
 impl Job {
@@ -325,6 +332,9 @@ impl Job {
         if replay {
             return Ok(Some((message, true)));
         }
+        if !self.signature_budget(&message) {
+            return Ok(None);
+        }
         check(&message, &self.chain, &self.validators, self.limits).map_err(|error| {
             Rejected::Invalid {
                 kind: message.kind(),
@@ -336,6 +346,15 @@ impl Job {
             cache.insert(digest);
         }
         Ok(Some((message, false)))
+    }
+
+    /// Takes the signatures `message` carries from the sender's budget; false (drop
+    /// it) if the sender has used its share for now.
+    fn signature_budget(&self, message: &Message) -> bool {
+        let count = signature_count(message);
+        self.signatures
+            .lock()
+            .map_or(true, |mut rates| rates.allow_n(self.from, count))
     }
 
     /// For a proposal: whether the gate lets it be decoded (a header that does not
@@ -355,8 +374,11 @@ impl Job {
                 kind: "proposal",
                 round: header.round,
                 error: format!(
-                    "proposer {} is not the leader of round {}",
-                    header.proposer.0, header.round
+                    "proposal of round {} names proposer {}, sent by {}; the leader is {}",
+                    header.round,
+                    header.proposer.0,
+                    self.from.0,
+                    self.validators.leader(header.round).0
                 ),
             }),
         }
@@ -365,6 +387,21 @@ impl Job {
     fn cached(&self, digest: &Hash) -> bool {
         self.cache.lock().is_ok_and(|cache| cache.contains(digest))
     }
+}
+
+/// Signatures a check of `message` verifies (its own and its certificates').
+fn signature_count(message: &Message) -> u32 {
+    let entries = match message {
+        Message::Proposal(p) => {
+            1 + p.block.header.justify.signatures.len()
+                + p.timeout_cert.as_ref().map_or(0, |tc| tc.entries.len())
+        }
+        Message::Vote(_) => 1,
+        Message::Timeout(t) => 1 + t.high_qc.signatures.len(),
+        Message::QuorumCert(qc) => qc.signatures.len(),
+        Message::TimeoutCert(tc) => tc.entries.len(),
+    };
+    u32::try_from(entries).unwrap_or(u32::MAX)
 }
 
 /// The limit, signature and certificate checks of one message (docs/PROTOCOL.md §7).
@@ -524,7 +561,10 @@ pub(super) mod tests {
             "not the leader of round 6"
         );
         header.proposer = set.leader(6);
-        assert_eq!(gate.admit(from, &header, &set), GateVerdict::Open);
+        assert_eq!(
+            gate.admit(header.proposer, &header, &set),
+            GateVerdict::Open
+        );
         // One peer's rate: rounds it leads, far more than its share.
         let mut opened = 0;
         for round in (100..10_000u64).filter(|r| set.leader(*r) == ValidatorId(2)) {

@@ -94,8 +94,39 @@ def main():
     vote = vote_data + (1).to_bytes(2, "little") + validator.sign(signing).signature
     check("vote signing_bytes", signing, vectors["vote"]["signing_bytes"])
     check("vote vote", vote, vectors["vote"]["vote"])
+    check_timeouts(vectors, chain_id, validator, vote_data, vote[-64:])
     check_state_hash_chain(vectors["state-hash-chain"], chain_id, sender)
     print("all vectors rebuilt from the document's rules")
+
+
+def u16(n):
+    return n.to_bytes(2, "little")
+
+
+def check_timeouts(vectors, chain_id, validator, vote_data, vote_signature):
+    """Section 7: a one-signer QC, a timeout on it, a TC, and a timeout carrying the TC."""
+    v, w = vectors["timeout"], vectors["timeout-cert"]
+    signer = u16(1)
+    qc_round = 1
+    qc = vote_data + compact(1) + signer + vote_signature
+    check("timeout quorum_cert", qc, v["quorum_cert"])
+
+    def timeout_signing(round_):
+        return b"cairn/timeout/v1" + chain_id + u64(round_) + u64(qc_round)
+
+    signing = timeout_signing(2)
+    signature = validator.sign(signing).signature
+    check("timeout signing_bytes", signing, v["signing_bytes"])
+    timeout = u64(2) + qc + b"\x00" + signer + signature
+    check("timeout timeout", timeout, v["timeout"])
+
+    # The TC carries the QC of the highest reported round (here the only one).
+    tc = u64(2) + qc + compact(1) + signer + u64(qc_round) + signature
+    check("timeout-cert timeout_cert", tc, w["timeout_cert"])
+    signing = timeout_signing(3)
+    check("timeout-cert signing_bytes", signing, w["signing_bytes"])
+    after_tc = u64(3) + qc + b"\x01" + tc + signer + validator.sign(signing).signature
+    check("timeout-cert timeout", after_tc, w["timeout"])
 
 
 def check_state_hash_chain(v, chain_id, alice):

@@ -190,14 +190,21 @@ impl Consensus {
         self.unsafe_variant = variant;
     }
 
-    /// On start or restart: resume in the round after the highest QC, or in the
-    /// highest round already voted or timed out in if that is later (a stored timeout
-    /// for it is re-broadcast when its timer fires).
+    /// On start or restart: resume in the round the persisted certificates justify
+    /// (after the high QC or the high TC), or in the highest round already voted or
+    /// timed out in if that is later (a stored timeout for it is re-broadcast when its
+    /// timer fires). The persisted TC that ended the previous round is used again, to
+    /// propose and to help validators still in it.
     fn on_start(&mut self) {
         let resume = self
             .safety
             .highest_voted_round
-            .max(self.safety.high_qc.round().saturating_add(1));
+            .max(self.safety.justified_round());
+        self.last_round_tc = self
+            .safety
+            .high_tc
+            .clone()
+            .filter(|tc| tc.round.checked_add(1) == Some(resume));
         self.enter_round(resume);
     }
 

@@ -23,6 +23,10 @@ pub struct SafetyData {
     pub last_vote: Option<Vote>,
     /// The last timeout signed, re-broadcast unchanged while its round lasts.
     pub last_timeout: Option<Timeout>,
+    /// The highest timeout certificate seen. With `high_qc` it justifies the round this
+    /// validator is in — a round follows a QC or a TC — so that after a restart it may
+    /// still time out in that round, and can show other validators how it got there.
+    pub high_tc: Option<TimeoutCert>,
 }
 
 impl SafetyData {
@@ -34,7 +38,19 @@ impl SafetyData {
             high_qc: QuorumCert::genesis(chain),
             last_vote: None,
             last_timeout: None,
+            high_tc: None,
         }
+    }
+
+    /// The round this state justifies entering: the one after the high QC or after the
+    /// high TC, whichever is later.
+    pub fn justified_round(&self) -> Round {
+        let after_qc = self.high_qc.round().saturating_add(1);
+        let after_tc = self
+            .high_tc
+            .as_ref()
+            .map_or(0, |tc| tc.round.saturating_add(1));
+        after_qc.max(after_tc)
     }
 }
 
@@ -77,6 +93,30 @@ pub enum SafetyError {
         /// The highest round voted or timed out in.
         highest_voted_round: Round,
     },
+    /// A timeout must carry the highest QC seen: reporting a lower one could let the
+    /// next leader extend a block below one a quorum may have locked on.
+    #[error(
+        "a timeout carrying QC round {qc_round} is below the highest QC round {high_qc_round} seen"
+    )]
+    TimeoutQcBelowHighest {
+        /// The round of the QC the timeout would carry.
+        qc_round: Round,
+        /// The highest QC round seen.
+        high_qc_round: Round,
+    },
+    /// A round is timed out in only if it follows the carried QC or a TC of the
+    /// previous round.
+    #[error(
+        "cannot time out in round {round}: it follows neither QC round {qc_round} nor a timeout certificate of the previous round (TC round {tc_round:?})"
+    )]
+    TimeoutNotJustified {
+        /// The round asked for.
+        round: Round,
+        /// The round of the QC the timeout would carry.
+        qc_round: Round,
+        /// The round of the TC it would carry, if any.
+        tc_round: Option<Round>,
+    },
     /// Already proposed in this round or a later one.
     #[error("round {round} is not above the highest proposed round {highest_proposed_round}")]
     AlreadyProposed {
@@ -103,9 +143,11 @@ impl SafetyData {
     /// 1. `round > highest_voted_round` — one vote per round, never a vote in a round
     ///    already timed out in;
     /// 2. `round == qc_round + 1` — the block directly extends a certified parent; or
-    /// 3. `round == tc.round + 1` and `qc_round >= max high QC round in tc` — after a
-    ///    failed round, the block extends a QC at least as high as any that a quorum
-    ///    might have locked on.
+    /// 3. `round == tc.round + 1` and `qc_round >= tc.high_qc.round` — after a failed
+    ///    round, the block extends a QC at least as high as any that a quorum might
+    ///    have locked on. The TC carries the QC of the highest round its signers
+    ///    reported and is valid only if that QC verifies, so a signer cannot raise the
+    ///    bar with a round it has no QC for.
     pub fn check_vote(
         &self,
         round: Round,
@@ -133,7 +175,7 @@ impl SafetyData {
         }
         match tc {
             Some(tc) if tc.round.checked_add(1) == Some(round) => {
-                let tc_high_qc_round = tc.max_high_qc_round();
+                let tc_high_qc_round = tc.high_qc.round();
                 if qc_round >= tc_high_qc_round {
                     Ok(())
                 } else {
@@ -147,18 +189,46 @@ impl SafetyData {
         }
     }
 
-    /// May this validator time out in `round`? It carries its own highest QC, so the
-    /// QC condition holds by construction; the rule left is `round >=
-    /// highest_voted_round` (a validator may time out in the round it voted in, but
-    /// never go back to an earlier round).
-    pub fn check_timeout(&self, round: Round) -> Result<(), SafetyError> {
+    /// May this validator time out in `round`, carrying a QC of round `qc_round` and
+    /// the TC `tc` (if any)? The rules:
+    ///
+    /// 1. `round >= highest_voted_round` — a validator may time out in the round it
+    ///    voted in, but never go back to an earlier round;
+    /// 2. `qc_round >= high_qc.round` — the timeout reports the highest QC seen, so a
+    ///    TC never hides a QC a quorum may be locked on;
+    /// 3. `round == qc_round + 1`, or `round == tc.round + 1` — the round follows a QC
+    ///    or a TC. Both live in this state ([`SafetyData::high_qc`],
+    ///    [`SafetyData::high_tc`]) and are persisted before the timeout leaves, so the
+    ///    rule holds after a restart too.
+    pub fn check_timeout(
+        &self,
+        round: Round,
+        qc_round: Round,
+        tc: Option<&TimeoutCert>,
+    ) -> Result<(), SafetyError> {
         if round < self.highest_voted_round {
             return Err(SafetyError::TimeoutBelowVoted {
                 round,
                 highest_voted_round: self.highest_voted_round,
             });
         }
-        Ok(())
+        if qc_round < self.high_qc.round() {
+            return Err(SafetyError::TimeoutQcBelowHighest {
+                qc_round,
+                high_qc_round: self.high_qc.round(),
+            });
+        }
+        let tc_round = tc.map(|tc| tc.round);
+        let follows = |r: Round| r.checked_add(1) == Some(round);
+        if follows(qc_round) || tc_round.is_some_and(follows) {
+            Ok(())
+        } else {
+            Err(SafetyError::TimeoutNotJustified {
+                round,
+                qc_round,
+                tc_round,
+            })
+        }
     }
 
     /// May this validator propose in `round`? Only once per round, ever.
@@ -176,7 +246,7 @@ impl SafetyData {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cairn_crypto::{Hash, SecretKey, Signature};
+    use cairn_crypto::{Hash, Signature};
     use cairn_types::{BoundedVec, TimeoutEntry, ValidatorId};
 
     fn state(voted: Round) -> SafetyData {
@@ -186,10 +256,17 @@ mod tests {
         }
     }
 
+    fn qc(round: Round) -> QuorumCert {
+        let mut qc = QuorumCert::genesis(&ChainId(Hash::ZERO));
+        qc.data.round = round;
+        qc
+    }
+
+    /// A TC (unsigned: only rounds matter here) carrying a QC of the highest round.
     fn tc(round: Round, high_qc_rounds: &[Round]) -> TimeoutCert {
-        let _ = SecretKey::from_seed(&[0; 32]);
         TimeoutCert {
             round,
+            high_qc: Box::new(qc(high_qc_rounds.iter().copied().max().unwrap_or(0))),
             entries: BoundedVec::new(
                 high_qc_rounds
                     .iter()
@@ -243,11 +320,72 @@ mod tests {
         );
     }
 
+    /// A state that voted in `voted` and holds a QC of round `qc_round` and the TC of
+    /// round `tc_round`.
+    fn holding(voted: Round, qc_round: Round, tc_round: Option<Round>) -> SafetyData {
+        SafetyData {
+            high_qc: qc(qc_round),
+            high_tc: tc_round.map(|r| tc(r, &[qc_round])),
+            ..state(voted)
+        }
+    }
+
     #[test]
     fn timeouts_never_go_back() {
-        assert!(state(5).check_timeout(5).is_ok());
-        assert!(state(5).check_timeout(6).is_ok());
-        assert!(state(5).check_timeout(4).is_err());
+        let s = holding(5, 4, Some(5));
+        assert!(s.check_timeout(5, 4, None).is_ok());
+        assert!(s.check_timeout(6, 4, s.high_tc.as_ref()).is_ok());
+        assert_eq!(
+            s.check_timeout(4, 3, None),
+            Err(SafetyError::TimeoutBelowVoted {
+                round: 4,
+                highest_voted_round: 5
+            })
+        );
+    }
+
+    #[test]
+    fn a_timeout_carries_the_highest_qc_seen() {
+        let s = holding(0, 6, None);
+        assert!(s.check_timeout(7, 6, None).is_ok());
+        assert_eq!(
+            s.check_timeout(7, 5, Some(&tc(6, &[5]))),
+            Err(SafetyError::TimeoutQcBelowHighest {
+                qc_round: 5,
+                high_qc_round: 6
+            })
+        );
+    }
+
+    #[test]
+    fn a_timeout_round_follows_its_qc_or_a_tc_of_the_previous_round() {
+        let s = holding(0, 4, Some(6));
+        assert!(s.check_timeout(5, 4, None).is_ok());
+        assert!(s.check_timeout(7, 4, s.high_tc.as_ref()).is_ok());
+        assert_eq!(
+            s.check_timeout(7, 4, None),
+            Err(SafetyError::TimeoutNotJustified {
+                round: 7,
+                qc_round: 4,
+                tc_round: None
+            })
+        );
+        // A TC of another round justifies nothing.
+        assert_eq!(
+            s.check_timeout(8, 4, s.high_tc.as_ref()),
+            Err(SafetyError::TimeoutNotJustified {
+                round: 8,
+                qc_round: 4,
+                tc_round: Some(6)
+            })
+        );
+    }
+
+    #[test]
+    fn what_is_persisted_justifies_the_round_after_a_restart() {
+        assert_eq!(holding(0, 4, None).justified_round(), 5);
+        assert_eq!(holding(7, 4, Some(6)).justified_round(), 7);
+        assert_eq!(holding(7, 8, Some(6)).justified_round(), 9);
     }
 
     #[test]

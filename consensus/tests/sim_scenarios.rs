@@ -67,6 +67,35 @@ fn n4f1_flooder() {
 }
 
 #[test]
+fn n4f1_inflated_high_qc() {
+    // Timeout certificates carry the QC of their highest reported round, so the
+    // attacker's claims are refused and every round after a failed one can succeed.
+    // Before that rule, 2 of these 16 seeds stalled for good and the others committed
+    // a third as much as with a merely silent validator.
+    let silent_min = (0..16)
+        .map(|seed| {
+            scenarios::build("n4f1_silent", seed)
+                .unwrap()
+                .run(seed)
+                .stats
+                .honest_min_height
+        })
+        .min()
+        .unwrap();
+    for seed in 0..16 {
+        let outcome = scenarios::build("n4f1_inflated_high_qc", seed)
+            .unwrap()
+            .run(seed);
+        outcome.assert_ok();
+        assert!(
+            outcome.stats.honest_min_height * 3 >= silent_min * 2,
+            "seed {seed}: height {} against {silent_min} with a silent validator\n{outcome}",
+            outcome.stats.honest_min_height
+        );
+    }
+}
+
+#[test]
 fn n4f1_twins() {
     run_named("n4f1_twins");
 }

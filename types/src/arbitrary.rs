@@ -106,18 +106,6 @@ pub fn quorum_cert() -> impl Strategy<Value = QuorumCert> {
     })
 }
 
-/// Any timeout.
-pub fn timeout() -> impl Strategy<Value = Timeout> {
-    (any::<u64>(), quorum_cert(), validator_id(), signature()).prop_map(
-        |(round, high_qc, signer, signature)| Timeout {
-            round,
-            high_qc,
-            signer,
-            signature,
-        },
-    )
-}
-
 /// A timeout certificate with up to 7 entries.
 pub fn timeout_cert() -> impl Strategy<Value = TimeoutCert> {
     let entry = (validator_id(), any::<u64>(), signature()).prop_map(
@@ -127,10 +115,31 @@ pub fn timeout_cert() -> impl Strategy<Value = TimeoutCert> {
             signature,
         },
     );
-    (any::<u64>(), vec(entry, 0..7)).prop_map(|(round, entries)| TimeoutCert {
-        round,
-        entries: BoundedVec::new(entries).unwrap_or_default(),
+    (any::<u64>(), quorum_cert(), vec(entry, 0..7)).prop_map(|(round, high_qc, entries)| {
+        TimeoutCert {
+            round,
+            high_qc: Box::new(high_qc),
+            entries: BoundedVec::new(entries).unwrap_or_default(),
+        }
     })
+}
+
+/// Any timeout, with or without a timeout certificate.
+pub fn timeout() -> impl Strategy<Value = Timeout> {
+    (
+        any::<u64>(),
+        quorum_cert(),
+        proptest::option::of(timeout_cert()),
+        validator_id(),
+        signature(),
+    )
+        .prop_map(|(round, high_qc, last_tc, signer, signature)| Timeout {
+            round,
+            high_qc,
+            last_tc,
+            signer,
+            signature,
+        })
 }
 
 /// Any block header.

@@ -222,13 +222,21 @@ pub fn timeout_signing_bytes(chain: &ChainId, round: Round, high_qc_round: Round
 }
 
 /// A validator's signed statement that round `round` failed for it, carrying the
-/// highest QC it knows. Broadcast to all validators.
+/// highest QC it knows and — when it entered `round` on a timeout certificate rather
+/// than on that QC — the certificate of `round - 1`. Broadcast to all validators.
+///
+/// The two certificates are what justifies the round (Jolteon: a round follows a QC
+/// or a TC), and what lets a validator still in an earlier round catch up from this
+/// one message. Only `(round, high_qc.round)` is signed: the certificates prove
+/// themselves.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct Timeout {
     /// The round that timed out.
     pub round: Round,
     /// The signer's highest quorum certificate.
     pub high_qc: QuorumCert,
+    /// The timeout certificate of `round - 1`, present when `round != high_qc.round + 1`.
+    pub last_tc: Option<TimeoutCert>,
     /// Who times out.
     pub signer: ValidatorId,
     /// Signature over `cairn/timeout/v1 || SCALE(chain_id, round, high_qc.round)`.
@@ -236,11 +244,13 @@ pub struct Timeout {
 }
 
 impl Timeout {
-    /// Signs a timeout for `round` as validator `signer`.
+    /// Signs a timeout for `round` as validator `signer`, carrying `high_qc` and, if
+    /// the round does not follow it, `last_tc` (the certificate of `round - 1`).
     pub fn sign(
         chain: &ChainId,
         round: Round,
         high_qc: QuorumCert,
+        last_tc: Option<TimeoutCert>,
         signer: ValidatorId,
         key: &cairn_crypto::SecretKey,
     ) -> Timeout {
@@ -251,30 +261,55 @@ impl Timeout {
         Timeout {
             round,
             high_qc,
+            last_tc,
             signer,
             signature,
         }
     }
 
-    /// Checks the signer, the signature, that the QC is older than the round, and the QC.
-    pub fn verify(&self, chain: &ChainId, validators: &ValidatorSet) -> Result<()> {
-        if self.high_qc.round() >= self.round {
-            return Err(TypesError::InvalidCertificate {
-                what: "timeout",
-                round: self.round,
-                problem: format!(
-                    "high QC round {} is not below the timeout round",
-                    self.high_qc.round()
-                ),
-            });
+    /// The checks that need no signature: the QC is older than the round, a carried
+    /// TC is for the previous round, and the round follows the QC or that TC.
+    pub fn check_form(&self) -> Result<()> {
+        let invalid = |problem: String| TypesError::InvalidCertificate {
+            what: "timeout",
+            round: self.round,
+            problem,
+        };
+        let qc_round = self.high_qc.round();
+        if qc_round >= self.round {
+            return Err(invalid(format!(
+                "high QC round {qc_round} is not below the timeout round"
+            )));
         }
+        let tc_round = self.last_tc.as_ref().map(|tc| tc.round);
+        if let Some(tc_round) = tc_round.filter(|r| r.checked_add(1) != Some(self.round)) {
+            return Err(invalid(format!(
+                "carries the timeout certificate of round {tc_round}, not of the previous round"
+            )));
+        }
+        if qc_round.checked_add(1) != Some(self.round) && tc_round.is_none() {
+            return Err(invalid(format!(
+                "the round follows neither its high QC (round {qc_round}) nor a timeout certificate of the previous round"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the form ([`Self::check_form`]), the signer, the signature, the QC and the
+    /// carried TC.
+    pub fn verify(&self, chain: &ChainId, validators: &ValidatorSet) -> Result<()> {
+        self.check_form()?;
         let key = validators.require(self.signer)?;
         key.verify(
             Domain::Timeout,
             &timeout_signing_bytes(chain, self.round, self.high_qc.round()),
             &self.signature,
         )?;
-        self.high_qc.verify(chain, validators)
+        self.high_qc.verify(chain, validators)?;
+        if let Some(tc) = &self.last_tc {
+            tc.verify(chain, validators)?;
+        }
+        Ok(())
     }
 }
 
@@ -295,21 +330,41 @@ pub struct TimeoutEntry {
 }
 
 /// Proof that a quorum of validators timed out in `round`, with the highest QC round
-/// each of them reported. Entries are in strictly ascending signer order.
+/// each of them reported and the QC of the highest of those rounds. Entries are in
+/// strictly ascending signer order.
+///
+/// Carrying that QC is what makes the reported rounds trustworthy: a proposal justified
+/// by this certificate must extend a QC at least as high as `high_qc`, and a signer
+/// that claims a round for which no QC exists cannot produce one, so the certificate
+/// holding its claim does not verify.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct TimeoutCert {
     /// The round that failed.
     pub round: Round,
+    /// The QC of the highest round any signer reported (`high_qc.round` equals the
+    /// highest `entries[i].high_qc_round`). Boxed only to keep the type small in
+    /// memory; it is encoded in place.
+    pub high_qc: Box<QuorumCert>,
     /// The signed timeouts.
     pub entries: BoundedVec<TimeoutEntry, MAX_VALIDATORS>,
 }
 
 impl TimeoutCert {
-    /// Builds a certificate from timeouts for `round`, sorting the signers.
+    /// Builds a certificate from timeouts for `round`, sorting the signers and carrying
+    /// the highest of their QCs. Does not check signatures or QCs: verify timeouts as
+    /// they arrive, or the result with [`Self::verify`]. Fails on no timeouts.
     pub fn from_timeouts(round: Round, timeouts: &[Timeout]) -> Result<TimeoutCert> {
-        let mut entries: Vec<TimeoutEntry> = timeouts
-            .iter()
-            .filter(|t| t.round == round)
+        let of_round = || timeouts.iter().filter(|t| t.round == round);
+        let high_qc = of_round()
+            .map(|t| &t.high_qc)
+            .max_by_key(|qc| qc.round())
+            .map(|qc| Box::new(qc.clone()))
+            .ok_or_else(|| TypesError::InvalidCertificate {
+                what: "timeout certificate",
+                round,
+                problem: "no timeouts for the round".into(),
+            })?;
+        let mut entries: Vec<TimeoutEntry> = of_round()
             .map(|t| TimeoutEntry {
                 signer: t.signer,
                 high_qc_round: t.high_qc.round(),
@@ -320,12 +375,14 @@ impl TimeoutCert {
         entries.dedup_by_key(|e| e.signer);
         Ok(TimeoutCert {
             round,
+            high_qc,
             entries: BoundedVec::new(entries)?,
         })
     }
 
-    /// The highest QC round any signer reported: a proposal justified by this
-    /// certificate must carry a QC at least this high.
+    /// The highest QC round any signer reported: in a valid certificate, the round of
+    /// [`Self::high_qc`]. A proposal justified by this certificate must carry a QC at
+    /// least this high.
     pub fn max_high_qc_round(&self) -> Round {
         self.entries
             .iter()
@@ -334,7 +391,9 @@ impl TimeoutCert {
             .unwrap_or(0)
     }
 
-    /// Checks a quorum of distinct known signers, each signature valid (one batch).
+    /// Checks a quorum of distinct known signers, each reporting a QC round below the
+    /// certificate's round, the carried QC of exactly the highest reported round, every
+    /// timeout signature (one batch) and that QC.
     pub fn verify(&self, chain: &ChainId, validators: &ValidatorSet) -> Result<()> {
         let invalid = |problem: String| TypesError::InvalidCertificate {
             what: "timeout certificate",
@@ -355,6 +414,13 @@ impl TimeoutCert {
                 e.signer, e.high_qc_round
             )));
         }
+        let reported = self.max_high_qc_round();
+        if self.high_qc.round() != reported {
+            return Err(invalid(format!(
+                "carries a QC of round {}, but the highest round reported is {reported}",
+                self.high_qc.round()
+            )));
+        }
         let messages: Vec<Vec<u8>> = self
             .entries
             .iter()
@@ -373,7 +439,8 @@ impl TimeoutCert {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        cairn_crypto::verify_batch(&items).map_err(|_| invalid("a signature is invalid".into()))
+        cairn_crypto::verify_batch(&items).map_err(|_| invalid("a signature is invalid".into()))?;
+        self.high_qc.verify(chain, validators)
     }
 }
 

@@ -51,13 +51,37 @@ impl Fixture {
     }
 
     fn timeout(&self, round: Round, who: u16, high_qc: QuorumCert) -> Timeout {
+        self.timeout_after(round, who, high_qc, None)
+    }
+
+    fn timeout_after(
+        &self,
+        round: Round,
+        who: u16,
+        high_qc: QuorumCert,
+        last_tc: Option<TimeoutCert>,
+    ) -> Timeout {
         Timeout::sign(
             &self.chain,
             round,
             high_qc,
+            last_tc,
             ValidatorId(who),
             &self.keys[who as usize],
         )
+    }
+
+    /// A TC for `round` from validators 1, 2, 3, all reporting `high_qc`.
+    fn tc(&self, round: Round, high_qc: &QuorumCert) -> TimeoutCert {
+        let timeouts: Vec<Timeout> = (1..4)
+            .map(|i| self.timeout_after(round, i, high_qc.clone(), self.tc_before(round, high_qc)))
+            .collect();
+        TimeoutCert::from_timeouts(round, &timeouts).unwrap()
+    }
+
+    /// The TC that justifies `round` after `high_qc`, if it needs one.
+    fn tc_before(&self, round: Round, high_qc: &QuorumCert) -> Option<TimeoutCert> {
+        (high_qc.round() + 1 < round).then(|| self.tc(round - 1, high_qc))
     }
 }
 
@@ -150,16 +174,22 @@ fn qc_with_consecutive_rounds_proves_the_parent_committed() {
 fn timeout_and_timeout_cert() {
     let f = fixture();
     let high = f.qc(5, &[0, 1, 2]);
-    let timeouts: Vec<Timeout> = (0..3).map(|i| f.timeout(7, i, high.clone())).collect();
+    let tc6 = f.tc(6, &high);
+    tc6.verify(&f.chain, &f.set).unwrap();
+    let timeouts: Vec<Timeout> = (0..3)
+        .map(|i| f.timeout_after(7, i, high.clone(), Some(tc6.clone())))
+        .collect();
     for t in &timeouts {
         t.verify(&f.chain, &f.set).unwrap();
     }
     let tc = TimeoutCert::from_timeouts(7, &timeouts).unwrap();
     tc.verify(&f.chain, &f.set).unwrap();
     assert_eq!(tc.max_high_qc_round(), 5);
+    assert_eq!(*tc.high_qc, high);
 
     let short = TimeoutCert::from_timeouts(7, &timeouts[..2]).unwrap();
     assert!(short.verify(&f.chain, &f.set).is_err());
+    assert!(TimeoutCert::from_timeouts(7, &[]).is_err());
 
     // Lying about the high QC round breaks that signer's signature.
     let mut lying = tc.clone();
@@ -171,6 +201,122 @@ fn timeout_and_timeout_cert() {
     // A timeout whose QC is not older than its round is refused.
     let stale = f.timeout(5, 0, high);
     assert!(stale.verify(&f.chain, &f.set).is_err());
+}
+
+/// A Byzantine signer may sign any high QC round it likes. A TC holding its claim
+/// must carry a QC of that round: with the honest signers' QC it fails, with a made-up
+/// one it fails, and only a real QC of the claimed round makes it valid.
+#[test]
+fn a_timeout_cert_carries_the_qc_of_its_highest_reported_round() {
+    let f = fixture();
+    // The honest signers hold round 4's QC; signer 0 claims one of round 6 in round 7.
+    let real = f.qc(4, &[0, 1, 2]);
+    let tc6 = f.tc(6, &real);
+    let mut inflated_qc = real.clone();
+    inflated_qc.data = f.data(6);
+    let honest: Vec<Timeout> = (1..3)
+        .map(|i| f.timeout_after(7, i, real.clone(), Some(tc6.clone())))
+        .collect();
+    let liar = f.timeout_after(7, 0, inflated_qc.clone(), Some(tc6.clone()));
+    assert!(
+        liar.verify(&f.chain, &f.set).is_err(),
+        "its QC does not verify"
+    );
+    let mut all = honest.clone();
+    all.push(liar);
+    let built = TimeoutCert::from_timeouts(7, &all).unwrap();
+    assert_eq!(*built.high_qc, inflated_qc);
+    assert!(
+        built.verify(&f.chain, &f.set).is_err(),
+        "made-up QC carried"
+    );
+    let mut swapped = built.clone();
+    *swapped.high_qc = real.clone();
+    let err = swapped.verify(&f.chain, &f.set).unwrap_err().to_string();
+    assert!(err.contains("highest round reported is 6"), "{err}");
+}
+
+#[test]
+fn a_timeout_follows_its_high_qc_or_the_previous_rounds_tc() {
+    let f = fixture();
+    let high = f.qc(5, &[0, 1, 2]);
+    f.timeout(6, 0, high.clone())
+        .verify(&f.chain, &f.set)
+        .unwrap();
+    let gap = f
+        .timeout(7, 0, high.clone())
+        .check_form()
+        .unwrap_err()
+        .to_string();
+    assert!(gap.contains("follows neither"), "{gap}");
+    let tc6 = f.tc(6, &high);
+    f.timeout_after(7, 0, high.clone(), Some(tc6.clone()))
+        .verify(&f.chain, &f.set)
+        .unwrap();
+    let wrong = f
+        .timeout_after(8, 0, high.clone(), Some(tc6))
+        .check_form()
+        .unwrap_err()
+        .to_string();
+    assert!(wrong.contains("not of the previous round"), "{wrong}");
+    // A carried TC must verify like any other.
+    let mut broken = f.tc(6, &high);
+    let mut entries = broken.entries.clone().into_inner();
+    entries[1].signature.0[3] ^= 1;
+    broken.entries = BoundedVec::new(entries).unwrap();
+    assert!(
+        f.timeout_after(7, 0, high, Some(broken))
+            .verify(&f.chain, &f.set)
+            .is_err()
+    );
+}
+
+/// The largest timeout (a 256-signer QC and a TC of 256 entries with its own 256-signer
+/// QC) still fits the 64 KiB limit on certificates.
+#[test]
+fn the_largest_timeout_fits_the_certificate_limit() {
+    use parity_scale_codec::Encode;
+    let sig = cairn_crypto::Signature([7; 64]);
+    let qc = QuorumCert {
+        data: VoteData {
+            block_id: Hash::ZERO,
+            round: u64::MAX - 2,
+            height: u64::MAX,
+            parent_id: Hash::ZERO,
+            parent_round: u64::MAX,
+        },
+        signatures: BoundedVec::new(
+            (0..limits::MAX_VALIDATORS as u16)
+                .map(|i| (ValidatorId(i), sig))
+                .collect(),
+        )
+        .unwrap(),
+    };
+    let tc = TimeoutCert {
+        round: u64::MAX - 1,
+        high_qc: Box::new(qc.clone()),
+        entries: BoundedVec::new(
+            (0..limits::MAX_VALIDATORS as u16)
+                .map(|i| TimeoutEntry {
+                    signer: ValidatorId(i),
+                    high_qc_round: u64::MAX,
+                    signature: sig,
+                })
+                .collect(),
+        )
+        .unwrap(),
+    };
+    let timeout = Timeout {
+        round: u64::MAX,
+        high_qc: qc,
+        last_tc: Some(tc.clone()),
+        signer: ValidatorId(u16::MAX),
+        signature: sig,
+    };
+    let bytes = timeout.encode();
+    assert!(bytes.len() <= Timeout::MAX_BYTES, "{} bytes", bytes.len());
+    assert_eq!(Timeout::from_wire(&bytes).unwrap(), timeout);
+    assert!(tc.encode().len() <= TimeoutCert::MAX_BYTES);
 }
 
 fn block_on(f: &Fixture, justify: QuorumCert, round: Round, txs: Vec<Transaction>) -> Block {
@@ -236,6 +382,7 @@ fn proposal_after_timeout_carries_the_previous_rounds_tc() {
     let high = f.qc(5, &[0, 1, 2]);
     let timeouts: Vec<Timeout> = (1..4).map(|i| f.timeout(6, i, high.clone())).collect();
     let tc = TimeoutCert::from_timeouts(6, &timeouts).unwrap();
+    assert_eq!(tc, f.tc(6, &high));
     let block = block_on(&f, high, 7, vec![]);
     let leader = f.set.leader(7).0 as usize;
     Proposal::sign(block.clone(), Some(tc.clone()), &f.keys[leader])

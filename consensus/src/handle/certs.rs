@@ -68,13 +68,27 @@ impl Consensus {
         }
     }
 
-    /// A verified TC for the current round or a later one: enter the round after it,
-    /// with a longer timer.
-    pub(crate) fn process_tc(&mut self, tc: TimeoutCert) {
+    /// A verified TC for the current round or a later one: learn the QC it carries
+    /// (the highest its signers reported, which the next proposal must extend), keep
+    /// it as the high TC (persisted with the next vote or timeout), and enter the round
+    /// after it, with a longer timer.
+    pub(crate) fn process_tc(&mut self, tc: TimeoutCert, from: ValidatorId) {
+        if tc.round < self.round {
+            return;
+        }
+        self.process_qc((*tc.high_qc).clone(), from);
         if tc.round < self.round {
             return;
         }
         let next = tc.round.saturating_add(1);
+        if self
+            .safety
+            .high_tc
+            .as_ref()
+            .is_none_or(|high| high.round < tc.round)
+        {
+            self.safety.high_tc = Some(tc.clone());
+        }
         self.last_round_tc = Some(tc);
         self.consecutive_timeouts = self.consecutive_timeouts.saturating_add(1);
         self.announce_commit = false;

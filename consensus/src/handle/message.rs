@@ -23,7 +23,7 @@ impl Consensus {
             }
             Message::TimeoutCert(tc) => {
                 if tc.round >= self.round && self.verify_once(&tc, |c, v| tc.verify(c, v)) {
-                    self.process_tc(tc);
+                    self.process_tc(tc, from);
                 }
             }
         }

@@ -64,7 +64,7 @@ impl Consensus {
         let header = &proposal.block.header;
         self.process_qc(header.justify.clone(), from);
         if let Some(tc) = &proposal.timeout_cert {
-            self.process_tc(tc.clone());
+            self.process_tc(tc.clone(), from);
         }
         if round != self.round {
             if round > self.round && round <= window_end {

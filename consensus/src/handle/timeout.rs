@@ -23,7 +23,9 @@ impl Consensus {
     }
 
     /// Signs and broadcasts a timeout for `round` (once per round; afterwards the
-    /// stored one is re-sent), never going back below a round already voted in.
+    /// stored one is re-sent) if the safety rules allow it: never below a round already
+    /// voted in, always with the highest QC, and only in a round that follows that QC
+    /// or the high TC, which the timeout then carries.
     fn time_out(&mut self, round: Round) {
         if let Some(stored) = self
             .safety
@@ -35,16 +37,23 @@ impl Consensus {
             self.emit(Action::Broadcast { message });
             return;
         }
-        if self.safety.check_timeout(round).is_err() {
+        let high_qc = self.safety.high_qc.clone();
+        let last_tc = if high_qc.round().checked_add(1) == Some(round) {
+            None
+        } else {
+            self.safety
+                .high_tc
+                .clone()
+                .filter(|tc| tc.round.checked_add(1) == Some(round))
+        };
+        if self
+            .safety
+            .check_timeout(round, high_qc.round(), last_tc.as_ref())
+            .is_err()
+        {
             return;
         }
-        let timeout = Timeout::sign(
-            &self.chain,
-            round,
-            self.safety.high_qc.clone(),
-            self.me,
-            &self.key,
-        );
+        let timeout = Timeout::sign(&self.chain, round, high_qc, last_tc, self.me, &self.key);
         self.safety.highest_voted_round = self.safety.highest_voted_round.max(round);
         self.safety.last_timeout = Some(timeout.clone());
         self.emit(Action::PersistSafety(self.safety.clone()));
@@ -54,7 +63,9 @@ impl Consensus {
         self.collect_timeout(timeout);
     }
 
-    /// A timeout from another validator.
+    /// A timeout from another validator. Its certificates are used first: a validator
+    /// in an earlier round catches up from the QC or the TC that justify the
+    /// timeout's round.
     pub(crate) fn on_timeout(&mut self, from: ValidatorId, timeout: Timeout) {
         let round = timeout.round;
         if round < self.round {
@@ -64,16 +75,14 @@ impl Consensus {
         // A replay of a timeout already collected needs no signature check and brings
         // no news; it may still make this validator join the round's timeouts below.
         if !self.timeouts.holds(&timeout) {
-            let high_qc = timeout.high_qc.clone();
-            if high_qc.round() >= round || !self.timeout_signature_ok(&timeout) {
+            if !self.timeout_valid(&timeout) {
                 return;
             }
-            let news = high_qc.round() > self.safety.high_qc.round();
-            if news && !self.verify_once(&high_qc, |c, v| high_qc.verify(c, v)) {
-                return;
+            if timeout.high_qc.round() > self.safety.high_qc.round() {
+                self.process_qc(timeout.high_qc.clone(), from);
             }
-            if news {
-                self.process_qc(high_qc, from);
+            if let Some(tc) = timeout.last_tc.clone() {
+                self.process_tc(tc, from);
             }
             if round > self.round.saturating_add(self.config.round_window) {
                 return;
@@ -95,9 +104,28 @@ impl Consensus {
         }
     }
 
+    /// Form, signature and certificates of a timeout for this round or a later one.
+    /// The QC is always checked (once per distinct QC): a TC built from this timeout
+    /// may carry it. The TC is checked only if it is news (for this round or later);
+    /// an older one is not used.
+    fn timeout_valid(&mut self, timeout: &Timeout) -> bool {
+        if timeout.check_form().is_err() || !self.timeout_signature_ok(timeout) {
+            return false;
+        }
+        let qc = &timeout.high_qc;
+        if !self.verify_once(qc, |c, v| qc.verify(c, v)) {
+            return false;
+        }
+        match &timeout.last_tc {
+            Some(tc) if tc.round >= self.round => self.verify_once(tc, |c, v| tc.verify(c, v)),
+            _ => true,
+        }
+    }
+
     /// A validator still timing out in a round this one has left: send it the
     /// certificates that end that round, so it catches up instead of waiting for a
-    /// proposal that may never reach it. At most two messages per stale timeout.
+    /// proposal that may never reach it. At most two messages per stale timeout. The
+    /// TC comes from the safety state, so it is still at hand after a restart.
     fn help_lagging(&mut self, to: ValidatorId, their_round: Round) {
         if to == self.me {
             return;
@@ -107,7 +135,8 @@ impl Consensus {
             self.emit(Action::Send { to, message });
         }
         if let Some(tc) = self
-            .last_round_tc
+            .safety
+            .high_tc
             .as_ref()
             .filter(|tc| tc.round >= their_round)
         {
@@ -131,7 +160,8 @@ impl Consensus {
             Collected::Equivocation(evidence) => self.emit(Action::Evidence(evidence)),
             Collected::Certificate(tc) => {
                 let _ = self.verify_once(&tc, |_, _| Ok(()));
-                self.process_tc(tc);
+                let me = self.me;
+                self.process_tc(tc, me);
             }
         }
     }

@@ -62,9 +62,14 @@ impl Ctx<'_> {
         Vote::sign(self.chain, data, self.me, self.key)
     }
 
-    /// Signs a timeout for `round` carrying `high_qc`.
-    pub(crate) fn timeout(&self, round: Round, high_qc: QuorumCert) -> Timeout {
-        Timeout::sign(self.chain, round, high_qc, self.me, self.key)
+    /// Signs a timeout for `round` carrying `high_qc` and `last_tc`.
+    pub(crate) fn timeout(
+        &self,
+        round: Round,
+        high_qc: QuorumCert,
+        last_tc: Option<TimeoutCert>,
+    ) -> Timeout {
+        Timeout::sign(self.chain, round, high_qc, last_tc, self.me, self.key)
     }
 }
 
@@ -128,6 +133,7 @@ fn flip_qc(qc: &mut QuorumCert, rng: &mut Rng) {
 
 /// A timeout certificate for `round` whose signatures are all garbage.
 fn forged_tc(ctx: &Ctx<'_>, round: Round, rng: &mut Rng) -> TimeoutCert {
+    let high_qc_round = ctx.high_qc.round().min(round.saturating_sub(1));
     let entries = ctx
         .validators
         .iter()
@@ -137,13 +143,14 @@ fn forged_tc(ctx: &Ctx<'_>, round: Round, rng: &mut Rng) -> TimeoutCert {
             signature.0[..32].copy_from_slice(&rng.bytes32());
             TimeoutEntry {
                 signer,
-                high_qc_round: round.saturating_sub(1),
+                high_qc_round,
                 signature,
             }
         })
         .collect();
     TimeoutCert {
         round,
+        high_qc: Box::new(ctx.high_qc.clone()),
         entries: BoundedVec::new(entries).unwrap_or_default(),
     }
 }
@@ -203,7 +210,7 @@ pub(crate) fn corrupt(ctx: &Ctx<'_>, message: Message, to: ValidatorId, rng: &mu
                 let mut qc = t.high_qc.clone();
                 qc.data.round = t.round.saturating_sub(1).max(1);
                 qc.data.block_id = Hash(rng.bytes32());
-                Message::Timeout(ctx.timeout(t.round, qc))
+                Message::Timeout(ctx.timeout(t.round, qc, t.last_tc))
             }
         },
         Message::QuorumCert(mut qc) => {
@@ -247,8 +254,8 @@ pub(crate) fn junk(ctx: &Ctx<'_>, history: &[Message], rng: &mut Rng) -> Message
             let i = rng.below(history.len() as u64) as usize;
             history[i].clone()
         }
-        2 => Message::Timeout(ctx.timeout(far, ctx.high_qc.clone())),
-        3 => Message::Timeout(ctx.timeout(near, ctx.high_qc.clone())),
+        2 => Message::Timeout(ctx.timeout(far, ctx.high_qc.clone(), None)),
+        3 => Message::Timeout(ctx.timeout(near, ctx.high_qc.clone(), None)),
         4 => Message::Vote(ctx.vote(VoteData {
             block_id: Hash(rng.bytes32()),
             round: if rng.chance(0.5) { far } else { near },

@@ -392,7 +392,8 @@ mod tests {
         ));
 
         let mut c = Checker::default();
-        let t = cairn_types::Timeout::sign(&chain(), 5, QuorumCert::genesis(&chain()), me, &key);
+        let t =
+            cairn_types::Timeout::sign(&chain(), 5, QuorumCert::genesis(&chain()), None, me, &key);
         c.on_sent(me, &Message::Timeout(t), 1);
         c.on_sent(
             me,

@@ -24,6 +24,7 @@ pub const SCENARIOS: &[(&str, Builder)] = &[
     ("n4f1_silent", n4f1_silent),
     ("n4f1_invalid_signatures", n4f1_invalid_signatures),
     ("n4f1_flooder", n4f1_flooder),
+    ("n4f1_inflated_high_qc", n4f1_inflated_high_qc),
     ("n4f1_twins", n4f1_twins),
     ("n4_crash_restart", n4_crash_restart),
     (
@@ -35,6 +36,8 @@ pub const SCENARIOS: &[(&str, Builder)] = &[
     ("n4_idle_network_is_cheap", n4_idle_network_is_cheap),
     ("mix_n4", mix_n4),
     ("mix_n7", mix_n7),
+    ("mix_n4_attacks", mix_n4_attacks),
+    ("mix_n7_attacks", mix_n7_attacks),
 ];
 
 /// Scenarios that run honest validators with a broken safety rule (feature
@@ -109,6 +112,12 @@ pub fn n4f1_invalid_signatures(_seed: u64) -> Scenario {
 /// Validator 1 replays old messages and sends validly signed far-future ones.
 pub fn n4f1_flooder(_seed: u64) -> Scenario {
     n4f1("n4f1_flooder", 1, Behaviour::Flooder)
+}
+
+/// Validator 2 claims a high QC it does not have in its timeouts, withholds its
+/// proposals, and races honest validators with timeout certificates holding its claim.
+pub fn n4f1_inflated_high_qc(_seed: u64) -> Scenario {
+    n4f1("n4f1_inflated_high_qc", 2, Behaviour::InflatedHighQc)
 }
 
 /// Two instances of validator 0 (instances 0 and 4) in different partitions, which
@@ -234,7 +243,7 @@ fn sweep_config() -> Config {
 /// A random shape for `n` validators drawn from the seed: up to f Byzantine validators
 /// (any behaviour, or twins), crashes and restarts, partitions, drops, duplicates and
 /// delays before a random GST, then progress required within the bound below.
-fn mix(name: &str, n: usize, seed: u64) -> Scenario {
+fn mix(name: &str, n: usize, seed: u64, behaviours: &[Behaviour]) -> Scenario {
     let mut rng = Rng::stream(seed, 0x313);
     let f = (n - 1) / 3;
     // After GST: the round in progress may run to the longest backoff, then up to
@@ -260,8 +269,8 @@ fn mix(name: &str, n: usize, seed: u64) -> Scenario {
     let faulty = rng.range(0, f as u64) as usize;
     let (bad, good) = ids.split_at(faulty);
     for &id in bad {
-        let choice = rng.below(Behaviour::ALL.len() as u64 + 1) as usize;
-        s = match Behaviour::ALL.get(choice) {
+        let choice = rng.below(behaviours.len() as u64 + 1) as usize;
+        s = match behaviours.get(choice) {
             Some(&b) => s.byzantine(id, b),
             None => s.twins(id),
         };
@@ -291,12 +300,24 @@ fn mix(name: &str, n: usize, seed: u64) -> Scenario {
         .stop_once_live()
 }
 
-/// The n = 4 (f = 1) mix the CI sweeps.
+/// The n = 4 (f = 1) mix the CI sweeps, drawing from [`Behaviour::CLASSIC`] (so a
+/// seed keeps its shape across versions).
 pub fn mix_n4(seed: u64) -> Scenario {
-    mix("mix_n4", 4, seed)
+    mix("mix_n4", 4, seed, &Behaviour::CLASSIC)
 }
 
-/// The n = 7 (f = 2) mix the CI sweeps.
+/// The n = 7 (f = 2) mix the CI sweeps, drawing from [`Behaviour::CLASSIC`].
 pub fn mix_n7(seed: u64) -> Scenario {
-    mix("mix_n7", 7, seed)
+    mix("mix_n7", 7, seed, &Behaviour::CLASSIC)
+}
+
+/// The n = 4 mix drawing from every behaviour ([`Behaviour::ALL`]), the attacks added
+/// since the classic mix included.
+pub fn mix_n4_attacks(seed: u64) -> Scenario {
+    mix("mix_n4_attacks", 4, seed, &Behaviour::ALL)
+}
+
+/// The n = 7 mix drawing from every behaviour.
+pub fn mix_n7_attacks(seed: u64) -> Scenario {
+    mix("mix_n7_attacks", 7, seed, &Behaviour::ALL)
 }

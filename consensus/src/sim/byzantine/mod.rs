@@ -14,6 +14,10 @@ use super::craft::{self, Ctx};
 use super::rng::Rng;
 use crate::{Action, Message};
 
+mod inflate;
+
+use inflate::Inflater;
+
 /// What a Byzantine validator does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Behaviour {
@@ -36,17 +40,34 @@ pub enum Behaviour {
     /// Behaves, and also floods: replays old messages and sends validly signed
     /// messages for rounds far ahead, just ahead and long past.
     Flooder,
+    /// Signs its timeouts with a high QC round it does not have (the round before the
+    /// timeout's), withholds its own proposals, and sends everyone a timeout
+    /// certificate holding its inflated entry as soon as it knows a quorum less one of
+    /// honest timeouts for a round.
+    InflatedHighQc,
 }
 
 impl Behaviour {
-    /// Every behaviour, for scenario mixes.
-    pub const ALL: [Behaviour; 6] = [
+    /// The behaviours `mix_n4` and `mix_n7` draw from. Kept as it is so that a seed
+    /// of those mixes always builds the same scenario (and old reports replay).
+    pub const CLASSIC: [Behaviour; 6] = [
         Behaviour::Silent,
         Behaviour::EquivocatingLeader,
         Behaviour::EquivocatingLeaderToAll,
         Behaviour::DoubleVoter,
         Behaviour::InvalidSignatures,
         Behaviour::Flooder,
+    ];
+
+    /// Every behaviour, for the `mix_*_attacks` mixes.
+    pub const ALL: [Behaviour; 7] = [
+        Behaviour::Silent,
+        Behaviour::EquivocatingLeader,
+        Behaviour::EquivocatingLeaderToAll,
+        Behaviour::DoubleVoter,
+        Behaviour::InvalidSignatures,
+        Behaviour::Flooder,
+        Behaviour::InflatedHighQc,
     ];
 }
 
@@ -80,6 +101,7 @@ pub(crate) struct Byzantine {
     second_timeouts: BTreeMap<Round, Timeout>,
     history: VecDeque<Message>,
     forged: u64,
+    inflater: Inflater,
 }
 
 impl Byzantine {
@@ -92,6 +114,7 @@ impl Byzantine {
             second_timeouts: BTreeMap::new(),
             history: VecDeque::new(),
             forged: 0,
+            inflater: Inflater::default(),
         }
     }
 
@@ -145,6 +168,7 @@ impl Byzantine {
                     _ => Vec::new(),
                 }
             }
+            Behaviour::InflatedHighQc => self.inflater.observe(ctx, message, &mut self.rng),
             _ => Vec::new(),
         }
     }
@@ -178,6 +202,10 @@ impl Byzantine {
                 Behaviour::Flooder => {
                     self.history.push_back(message.clone());
                     out.extend(targets.into_iter().map(|to| send(to, message.clone())));
+                }
+                Behaviour::InflatedHighQc => {
+                    self.inflater
+                        .transform(ctx, targets, message, &mut self.rng, &mut out)
                 }
             }
         }
@@ -273,7 +301,10 @@ impl Byzantine {
                 let second = self
                     .second_timeouts
                     .entry(t.round)
-                    .or_insert_with(|| ctx.timeout(t.round, QuorumCert::genesis(ctx.chain)))
+                    .or_insert_with(|| {
+                        // Justified only by the TC the first one carries, if any.
+                        ctx.timeout(t.round, QuorumCert::genesis(ctx.chain), t.last_tc.clone())
+                    })
                     .clone();
                 for to in targets {
                     let pick = if self.rng.chance(0.5) {

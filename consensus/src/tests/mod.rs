@@ -8,6 +8,8 @@ use cairn_types::{BoundedBytes, ChainId, Op, Transaction, TxPayload, ValidatorId
 
 use crate::*;
 
+mod timeouts;
+
 struct Net {
     nodes: Vec<Consensus>,
     queue: VecDeque<(ValidatorId, Event)>,
@@ -333,6 +335,7 @@ fn extreme_rounds_from_outside_never_panic() {
         p.block.header.justify.data.height = u64::MAX;
         p.timeout_cert = Some(cairn_types::TimeoutCert {
             round,
+            high_qc: Box::new(p.block.header.justify.clone()),
             entries: Default::default(),
         });
         node.handle(Event::proposal(ValidatorId(0), p));

@@ -8,8 +8,11 @@ Usage: python3 scripts/protocol-check.py [docs/PROTOCOL.md]
 import re
 import sys
 
+import hashlib
+
 import blake3
-from nacl.signing import SigningKey
+from nacl.exceptions import BadSignatureError
+from nacl.signing import SigningKey, VerifyKey
 
 from scale import compact, u64
 
@@ -17,7 +20,7 @@ from scale import compact, u64
 def parse_vectors(text):
     vectors, name, block = {}, None, False
     for line in text.splitlines():
-        if line.startswith("#### Vector: ") or line.startswith("#### Execution vector: "):
+        if line.startswith(("#### Vector: ", "#### Execution vector: ", "#### Signature vector: ")):
             name = line.split(": ", 1)[1].strip()
             vectors[name] = {}
         elif line.startswith("```"):
@@ -96,6 +99,7 @@ def main():
     check("vote vote", vote, vectors["vote"]["vote"])
     check_timeouts(vectors, chain_id, validator, vote_data, vote[-64:])
     check_state_hash_chain(vectors["state-hash-chain"], chain_id, sender)
+    check_signature_vectors(vectors, vectors["tx-put"]["payload"])
     print("all vectors rebuilt from the document's rules")
 
 
@@ -142,6 +146,103 @@ def check_state_hash_chain(v, chain_id, alice):
         receipts = bytes.fromhex(v[f"block_{height}_receipts"])
         s = h(b"cairn/state/v1" + s + u64(height) + h(changes) + h(receipts))
         check(f"state-hash-chain s_{height}", s, v[f"s_{height}"])
+
+
+
+# Section 3's rule (ZIP-215 plus the key check), written from the document in plain
+# integers: extended Edwards coordinates on -x^2 + y^2 = 1 + d x^2 y^2 over GF(p).
+P = 2**255 - 19
+L = 2**252 + 27742317777372353535851937790883648493
+D = -121665 * pow(121666, P - 2, P) % P
+SQRT_M1 = pow(2, (P - 1) // 4, P)
+IDENTITY = (0, 1, 1, 0)
+
+
+def add(a, b):
+    x1, y1, z1, t1 = a
+    x2, y2, z2, t2 = b
+    e, f = (y1 - x1) * (y2 - x2) % P, (y1 + x1) * (y2 + x2) % P
+    g, h2 = 2 * D * t1 * t2 % P, 2 * z1 * z2 % P
+    e, f, g, h2 = f - e, h2 - g, h2 + g, f + e
+    return (e * f % P, g * h2 % P, f * g % P, e * h2 % P)
+
+
+def mul(n, point):
+    out = IDENTITY
+    while n:
+        if n & 1:
+            out = add(out, point)
+        point, n = add(point, point), n >> 1
+    return out
+
+
+def is_identity(point):
+    x, y, z, _ = point
+    return x % P == 0 and (y - z) % P == 0
+
+
+def decode_point(data, canonical):
+    """RFC 8032 5.1.3; with canonical=False, y >= p and "-0" are accepted (ZIP-215)."""
+    n = int.from_bytes(data, "little")
+    y, sign = n & (2**255 - 1), n >> 255
+    if canonical and y >= P:
+        return None
+    y %= P
+    u, v = (y * y - 1) % P, (D * y * y + 1) % P
+    x = u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P) % P
+    if (v * x * x - u) % P:
+        x = x * SQRT_M1 % P
+    if (v * x * x - u) % P:
+        return None
+    if x == 0 and sign and canonical:
+        return None
+    if x & 1 != sign:
+        x = P - x
+    return (x, y, 1, x * y % P)
+
+
+BASE = decode_point((4 * pow(5, P - 2, P) % P).to_bytes(32, "little"), True)
+
+
+def rule_accepts(key, signing, sig):
+    a = decode_point(key, canonical=True)
+    if a is None or is_identity(mul(8, a)):
+        return False  # step 1: not a canonical point, or of small order
+    r = decode_point(sig[:32], canonical=False)
+    s = int.from_bytes(sig[32:], "little")
+    if r is None or s >= L:
+        return False  # steps 2 and 3
+    k = int.from_bytes(hashlib.sha512(sig[:32] + key + signing).digest(), "little") % L
+    neg = lambda q: ((P - q[0]) % P, q[1], q[2], (P - q[3]) % P)
+    # step 4: [8]([s]B - R - [k]A) is the identity
+    return is_identity(mul(8, add(mul(s, BASE), neg(add(r, mul(k, a))))))
+
+
+def libsodium_accepts(key, signing, sig):
+    try:
+        VerifyKey(key).verify(signing, sig)
+        return True
+    except (BadSignatureError, ValueError):
+        return False
+
+
+def check_signature_vectors(vectors, tx_put_payload):
+    """Section 3: each signature vector's verdict, by the rule and by libsodium."""
+    names = [n for n in vectors if n.startswith("sig-")]
+    if not names:
+        sys.exit("MISMATCH: no signature vectors in section 3")
+    verdict = lambda ok: "accept" if ok else "refuse"
+    for name in names:
+        v = vectors[name]
+        if v["message"] != tx_put_payload:
+            sys.exit(f"MISMATCH {name}: message is not the tx-put payload")
+        key, sig = bytes.fromhex(v["public_key"]), bytes.fromhex(v["signature"])
+        signing = v["domain"].encode() + bytes.fromhex(v["message"])
+        for label, ok in (("verdict", rule_accepts(key, signing, sig)),
+                          ("libsodium", libsodium_accepts(key, signing, sig))):
+            if verdict(ok) != v[label]:
+                sys.exit(f"MISMATCH {name} {label}: rebuilt {verdict(ok)}, document {v[label]}")
+            print(f"ok  {name} {label} {v[label]}")
 
 
 if __name__ == "__main__":

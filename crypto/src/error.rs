@@ -18,9 +18,23 @@ pub enum CryptoError {
         /// What was wrong with the input.
         problem: String,
     },
-    /// 32 bytes that are not a usable ed25519 public key (not a curve point, or of small order).
-    #[error("invalid public key {0}: not a valid ed25519 point of large order")]
+    /// 32 bytes that do not encode an ed25519 curve point.
+    #[error("invalid public key {0}: not an ed25519 curve point")]
     InvalidPublicKey(String),
+    /// A curve point written in a non-canonical way (y not reduced below p, or x = 0
+    /// with its sign bit set): every key must have exactly one encoding.
+    #[error(
+        "invalid public key {0}: a non-canonical encoding of a curve point; \
+         use the key's canonical 32 bytes (as ed25519 libraries print them)"
+    )]
+    NonCanonicalPublicKey(String),
+    /// A curve point of small order (one of the eight points of order 1, 2, 4 or 8).
+    /// Under cairn's cofactored verification rule anyone could sign for such a key.
+    #[error(
+        "weak public key {0}: a point of small order, for which anyone can forge \
+         signatures; use a key generated from a random seed"
+    )]
+    SmallOrderPublicKey(String),
     /// A signature did not verify for the given key, domain and message.
     #[error("invalid {domain} signature by {signer}")]
     BadSignature {
@@ -29,9 +43,15 @@ pub enum CryptoError {
         /// The claimed signer.
         signer: PublicKey,
     },
-    /// Batch verification was called with inputs of different lengths or found a bad signature.
-    #[error("batch verification failed: {0}")]
-    BatchFailed(String),
+    /// A batch of signatures did not verify: at least one of them is invalid.
+    #[error(
+        "batch verification failed: at least one of {size} signatures is invalid \
+         (find_invalid names them)"
+    )]
+    BatchFailed {
+        /// How many signatures the batch held.
+        size: usize,
+    },
     /// A key file could not be read or written.
     #[error("key file {path}: {source}")]
     KeyFileIo {

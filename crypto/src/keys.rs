@@ -6,48 +6,69 @@ use zeroize::{ZeroizeOnDrop, Zeroizing};
 use crate::bytes::hex_newtype;
 use crate::{CryptoError, Domain, Signature};
 
-/// An ed25519 public key that is a valid curve point of large order.
+/// An ed25519 public key: the canonical encoding of a curve point that is not of
+/// small order.
 ///
-/// Keys of small order are refused when parsed or decoded: with such a key, many
-/// messages share one signature, which would let a signer deny what it signed.
+/// Every way a key enters — [`PublicKey::try_from_bytes`], hex, serde and SCALE
+/// decoding — refuses bytes that are not a curve point
+/// ([`CryptoError::InvalidPublicKey`]), a non-canonical encoding of a point
+/// ([`CryptoError::NonCanonicalPublicKey`]: one key has one byte string, so one
+/// account has one name) and points of small order
+/// ([`CryptoError::SmallOrderPublicKey`]: under the cofactored rule of
+/// [`PublicKey::verify`], anyone can sign for them). Keys made by
+/// [`SecretKey::public`] always pass.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PublicKey([u8; 32]);
 
 hex_newtype!(PublicKey, 32, "public key");
 
 impl PublicKey {
-    /// Accepts 32 bytes only if they are a usable ed25519 public key.
+    /// Accepts 32 bytes only if they are a usable ed25519 public key (see the type).
     pub fn try_from_bytes(bytes: [u8; 32]) -> crate::Result<Self> {
+        // Decoded by ed25519-dalek, as libp2p-identity decodes network keys, so every
+        // PublicKey is also a key libp2p accepts.
         let key = VerifyingKey::from_bytes(&bytes)
             .map_err(|_| CryptoError::InvalidPublicKey(hex::encode(bytes)))?;
+        // The decoder reduces y modulo p and ignores the sign of x = 0; only the
+        // canonical encoding re-encodes to the same bytes.
+        if key.to_edwards().compress().to_bytes() != bytes {
+            return Err(CryptoError::NonCanonicalPublicKey(hex::encode(bytes)));
+        }
+        // Small order: [8]A is the identity.
         if key.is_weak() {
-            return Err(CryptoError::InvalidPublicKey(hex::encode(bytes)));
+            return Err(CryptoError::SmallOrderPublicKey(hex::encode(bytes)));
         }
         Ok(PublicKey(bytes))
     }
 
-    /// The dalek key, for verification. Infallible: the bytes were checked on construction.
-    pub(crate) fn verifying_key(&self) -> VerifyingKey {
-        // The constructor checked these bytes, so decoding again cannot fail; fall back
-        // to a key that verifies nothing rather than panicking.
-        VerifyingKey::from_bytes(&self.0).unwrap_or_default()
+    /// The key in ed25519-zebra's form, for verification. Decoding cannot fail (the
+    /// bytes were checked on construction); if it ever did, the signature is refused.
+    pub(crate) fn zebra_key(&self) -> crate::Result<ed25519_zebra::VerificationKey> {
+        ed25519_zebra::VerificationKey::try_from(self.0)
+            .map_err(|_| CryptoError::InvalidPublicKey(hex::encode(self.0)))
     }
 
     /// Checks that `signature` is this key's signature over `domain`'s tag followed by
-    /// `message`. Uses strict verification (no small-order points, canonical scalars).
+    /// `message`, under cairn's one rule (`docs/PROTOCOL.md` §3, ZIP-215): `R` any
+    /// encoding of a curve point, `s` canonical (below ℓ), and the cofactored equation
+    /// `[8][s]B = [8]R + [8][k]A` with `k = SHA-512(R || A || tag || message) mod ℓ`.
+    /// [`crate::verify_batch`] applies exactly this rule, so a signature's verdict is
+    /// the same alone and in any batch.
     pub fn verify(
         &self,
         domain: Domain,
         message: &[u8],
         signature: &Signature,
     ) -> crate::Result<()> {
-        let dalek_sig = ed25519_dalek::Signature::from_bytes(signature.as_bytes());
-        self.verifying_key()
-            .verify_strict(&domain.signing_bytes(message), &dalek_sig)
-            .map_err(|_| CryptoError::BadSignature {
-                domain,
-                signer: *self,
-            })
+        let bad = || CryptoError::BadSignature {
+            domain,
+            signer: *self,
+        };
+        let zebra_sig = ed25519_zebra::Signature::from_bytes(signature.as_bytes());
+        self.zebra_key()
+            .map_err(|_| bad())?
+            .verify(&zebra_sig, &domain.signing_bytes(message))
+            .map_err(|_| bad())
     }
 }
 
@@ -128,16 +149,49 @@ mod tests {
 
     #[test]
     fn small_order_public_keys_are_refused() {
-        // The identity point (y = 1) has order 1.
-        let mut identity = [0u8; 32];
-        identity[0] = 1;
-        assert!(PublicKey::try_from_bytes(identity).is_err());
+        for bytes in crate::testing::small_order_keys() {
+            assert!(
+                matches!(
+                    PublicKey::try_from_bytes(bytes),
+                    Err(CryptoError::SmallOrderPublicKey(_))
+                ),
+                "{}",
+                hex::encode(bytes)
+            );
+        }
         // Bytes that are not a curve point at all are refused too.
         let not_a_point = (0u8..=255)
             .map(|b| [b; 32])
             .find(|bytes| VerifyingKey::from_bytes(bytes).is_err())
             .expect("some constant byte pattern is not a curve point");
         assert!(PublicKey::try_from_bytes(not_a_point).is_err());
+    }
+
+    #[test]
+    fn non_canonical_encodings_are_refused() {
+        // y in [p, 2^255): a lax decoder reduces y modulo p, so those that decode name
+        // a point that has another (canonical) encoding.
+        for low in 0xedu8..=0xff {
+            let mut bytes = [0xffu8; 32];
+            bytes[0] = low;
+            bytes[31] = 0x7f;
+            let refused = PublicKey::try_from_bytes(bytes);
+            if VerifyingKey::from_bytes(&bytes).is_ok() {
+                assert!(
+                    matches!(refused, Err(CryptoError::NonCanonicalPublicKey(_))),
+                    "{low:#x}: {refused:?}"
+                );
+            } else {
+                assert!(matches!(refused, Err(CryptoError::InvalidPublicKey(_))));
+            }
+        }
+        // x = 0 with the sign bit set: the identity written as "-0".
+        let mut negative_zero = crate::testing::IDENTITY;
+        negative_zero[31] |= 0x80;
+        assert!(matches!(
+            PublicKey::try_from_bytes(negative_zero),
+            Err(CryptoError::NonCanonicalPublicKey(_))
+        ));
     }
 
     #[test]

@@ -5,8 +5,11 @@
 //!   ([`keyfile`]).
 //! * [`Domain`] and [`Signature`]: every signature covers `domain tag || message`, with
 //!   one tag per message kind, so a signature made for one role is never valid in another.
-//!   [`verify_batch`] checks many signatures at once.
-//! * [`Hash`]: blake3-256, shown and parsed as lowercase hex.
+//!   One rule decides every signature (ZIP-215: cofactored, `s` canonical, small-order
+//!   public keys refused when decoded), so [`PublicKey::verify`], [`verify_batch`] and
+//!   [`find_invalid`] give each signature the same verdict alone and in any batch.
+//! * `testing` (tests only, feature `testing`): crafted edge-case signatures.
+//! * [`Hash`](struct@Hash): blake3-256, shown and parsed as lowercase hex.
 //! * [`merkle`]: a binary Merkle tree over hashes with inclusion proofs that verify
 //!   without the tree.
 //!
@@ -21,7 +24,13 @@ mod hash;
 pub mod keyfile;
 mod keys;
 pub mod merkle;
+#[cfg(test)]
+mod rule_tests;
 mod signature;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+#[cfg(test)]
+mod vector_tests;
 
 pub use error::{CryptoError, Result};
 pub use hash::Hash;

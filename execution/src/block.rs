@@ -52,9 +52,16 @@ pub fn execute_blocks(
 
 /// [`execute_blocks`] for a caller that already verified some transactions' signatures
 /// (a node's mempool verifies every transaction it admits): `verified(hash)` is true
-/// for those, and their signatures are not checked again. The results are the same as
-/// [`execute_blocks`]'s, as long as `verified` only names transactions whose
-/// signature — covered by the hash — does verify.
+/// for those, and their signatures are not checked again.
+///
+/// The caller's duty: `verified` may name only transactions whose signature passed
+/// `cairn_crypto`'s one rule — [`cairn_crypto::PublicKey::verify`],
+/// [`cairn_crypto::verify_batch`] or [`cairn_crypto::find_invalid`], which agree on
+/// every signature (`docs/PROTOCOL.md` §3); never a verdict of another ed25519
+/// library. The transaction hash covers the signature, so a hash names exactly one
+/// signed transaction. Under that duty the results are the same as
+/// [`execute_blocks`]'s for every subset `verified` names, so they depend on the
+/// blocks alone, not on what this node's mempool held.
 pub fn execute_blocks_verified(
     view: &impl StateView,
     chain: &ChainId,

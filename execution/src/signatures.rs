@@ -1,14 +1,21 @@
 //! The signatures of a block's transactions, judged all at once.
+//!
+//! A verdict is a function of the transaction alone: `cairn_crypto` has one rule
+//! (`docs/PROTOCOL.md` §3), and its single check, its batch check and `find_invalid`
+//! agree on every signature. So which transactions a node's mempool had already
+//! verified — under that same rule — changes how much work is done here, never the
+//! verdicts (`tests/signature_verdicts.rs`).
 
 use cairn_crypto::{Domain, Hash, SignedItem, find_invalid};
 use cairn_types::Transaction;
 use parity_scale_codec::Encode;
 
 /// For each of `txs` (whose hashes are `hashes`), whether its signature verifies.
-/// Those `verified` names (already checked by the caller) are taken as valid; the
-/// rest get one batch check when all are good (the honest case: mempools verified them
-/// on admission); otherwise every signature is checked strictly, so each validator
-/// reaches the same verdicts.
+/// Those `verified` names are taken as valid: the caller checked them with
+/// `cairn_crypto`'s rule (a mempool admits only what its `find_invalid` passed), and a
+/// transaction hash covers the signature bytes, so a hash names one signature. The
+/// rest get one batch check; when it fails, `find_invalid` bisects it down to the bad
+/// signatures, each confirmed alone, so every validator reaches the same verdicts.
 pub(crate) fn signature_verdicts(
     txs: &[Transaction],
     hashes: &[Hash],

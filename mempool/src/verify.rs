@@ -31,9 +31,11 @@ struct Request {
 ///
 /// A collector task gathers requests until it has `max_batch` of them or `max_wait`
 /// has passed since the first, then hands the batch to `spawn_blocking`. A batch that
-/// fails is re-checked one signature at a time (strictly), so exactly the bad ones are
-/// refused. At most one batch per CPU runs at a time; while all are busy, requests
-/// queue in a bounded channel and then `verify` waits.
+/// fails is bisected by [`cairn_crypto::find_invalid`] down to the bad signatures, so
+/// exactly those are refused, under the same rule execution applies: a signature this
+/// pool admits is one every validator's execution accepts. At most one batch per CPU
+/// runs at a time; while all are busy, requests queue in a bounded channel and then
+/// `verify` waits.
 ///
 /// Cloning is cheap and shares the collector; it stops when the last clone is dropped.
 #[derive(Clone, Debug)]

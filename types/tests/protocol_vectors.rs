@@ -117,13 +117,11 @@ fn vectors() -> Vec<(&'static str, Fields)> {
         &validator,
     );
     let timeout_signing = |t: &Timeout| {
-        hex::encode(
-            Domain::Timeout.signing_bytes(&timeout_signing_bytes(
-                &chain(),
-                t.round,
-                t.high_qc.round(),
-            )),
-        )
+        hex::encode(Domain::Timeout.signing_bytes(&timeout_signing_bytes(
+            &chain(),
+            t.round,
+            t.high_qc.round(),
+        )))
     };
 
     vec![

@@ -14,8 +14,14 @@ pub struct Config {
     /// Messages for rounds more than this far ahead of the current round are dropped
     /// after their certificates (if any) have been used to catch up.
     pub round_window: u64,
-    /// Most transactions the leader puts in one block.
+    /// Most transactions in one block: the leader puts at most this many in its own,
+    /// and a proposal with more is refused (set from the genesis, so the same on every
+    /// validator; never above `limits::MAX_BLOCK_TXS`).
     pub max_block_txs: usize,
+    /// Largest encoded block, in bytes: a proposal whose block is larger is refused
+    /// (never above `limits::MAX_BLOCK_BYTES`). The node's network layer enforces its
+    /// chain's byte limit before decoding; this keeps the core's own check.
+    pub max_block_bytes: usize,
 }
 
 impl Default for Config {
@@ -26,6 +32,7 @@ impl Default for Config {
             heartbeat_ms: 5_000,
             round_window: 100,
             max_block_txs: 2_000,
+            max_block_bytes: cairn_types::limits::MAX_BLOCK_BYTES,
         }
     }
 }

@@ -59,6 +59,10 @@ pub struct Consensus {
     pub(crate) double_proposals: BTreeSet<Round>,
     /// The round of the last vote re-sent for a replayed proposal, and how often.
     pub(crate) vote_resends: (Round, u32),
+    /// Validators sent the certificates of a round they lag in since this validator
+    /// entered its round or its timer last fired: each is helped once per period, so
+    /// a replayed stale timeout cannot make this validator send a stream.
+    pub(crate) helped: BTreeSet<ValidatorId>,
     /// Proposals waiting for a missing ancestor, one per round.
     pub(crate) pending: BTreeMap<Round, (ValidatorId, Proposal)>,
     /// Blocks asked for and not yet received.
@@ -125,6 +129,7 @@ impl Consensus {
             proposals: BTreeMap::new(),
             double_proposals: BTreeSet::new(),
             vote_resends: (0, 0),
+            helped: BTreeSet::new(),
             pending: BTreeMap::new(),
             fetching: BTreeSet::new(),
             pending_commit: None,
@@ -217,6 +222,7 @@ impl Consensus {
         self.timeouts.prune_below(keep_from);
         self.proposals = self.proposals.split_off(&keep_from);
         self.double_proposals = self.double_proposals.split_off(&keep_from);
+        self.helped.clear();
         self.pending = self.pending.split_off(&round);
         let horizon = round.saturating_sub(self.config.round_window);
         let high = self.safety.high_qc.block_id();

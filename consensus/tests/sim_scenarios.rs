@@ -96,6 +96,48 @@ fn n4f1_inflated_high_qc() {
 }
 
 #[test]
+fn n4f1_replayer() {
+    // Replays are valid, so only bookkeeping stops them: no false evidence (the
+    // checker), and no honest validator sends more than a few messages per round,
+    // however many replays reach it.
+    for outcome in run_named("n4f1_replayer") {
+        let replays = outcome
+            .nodes
+            .iter()
+            .find(|n| n.role == "Replayer")
+            .unwrap()
+            .sent;
+        for n in outcome.nodes.iter().filter(|n| n.role == "honest") {
+            assert!(
+                n.sent <= 3 * n.round + 20,
+                "{} sent {} messages in {} rounds under {replays} replays\n{outcome}",
+                n.id,
+                n.sent,
+                n.round
+            );
+        }
+        assert!(replays > 1_000, "the replayer floods: {replays}");
+    }
+}
+
+#[test]
+fn n4f1_malformed_proposals() {
+    // Undecodable bytes are dropped by the driver; the checker fails the run if an
+    // honest validator votes for a malformed or oversized block.
+    let outcomes = run_named("n4f1_malformed_proposals");
+    assert!(outcomes.iter().all(|o| o.stats.undecodable > 0));
+}
+
+#[test]
+fn n4_odd_client_signatures() {
+    // Every verdict agrees (the checker); the odd signatures were made and committed.
+    for outcome in run_named("n4_odd_client_signatures") {
+        assert!(outcome.stats.odd_txs > 10, "{outcome}");
+        assert!(outcome.stats.odd_txs_committed > 10, "{outcome}");
+    }
+}
+
+#[test]
 fn n4f1_twins() {
     run_named("n4f1_twins");
 }

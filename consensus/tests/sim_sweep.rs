@@ -1,23 +1,31 @@
-//! The CI seed sweep: 1,400 seeds of `mix_n4` (n = 4, f = 1) then 1,000 of `mix_n7`
-//! (n = 7, f = 2), two threads each. Each mix draws from its seed up to f Byzantine
-//! validators of any behaviour (or twins), crashes and restarts, partitions, drops,
-//! duplicates and delays before a random GST, and then requires progress. A failing
-//! seed prints the command that replays it.
+//! The CI seed sweeps, two threads each (times in docs/TESTING.md):
 //!
-//! Longer soaks: `cargo run -p cairn-consensus --release --features sim --example sim --
-//! --scenario mix_n4,mix_n7 --seeds 100000` (see consensus/SIMULATOR.md).
+//! * 1,400 seeds of `mix_n4` (n = 4, f = 1) and 1,000 of `mix_n7` (n = 7, f = 2): each
+//!   draws from its seed up to f Byzantine validators of the classic behaviours (or
+//!   twins), crashes and restarts, partitions, drops, duplicates and delays before a
+//!   random GST, and then requires progress;
+//! * 2,000 of `mix_n4_attacks` and 800 of `mix_n7_attacks`: the same mixes drawing
+//!   from every behaviour, the attacks of issue 11 included (inflated high-QC
+//!   rounds, replay floods, malformed proposals);
+//! * a few hundred seeds of each attack on its own, where it gets every chance:
+//!   `n4f1_inflated_high_qc`, `n4f1_replayer`, `n4f1_malformed_proposals` and
+//!   `n4_odd_client_signatures` (a client with small-order-R and non-canonical-s
+//!   signatures; all verdicts must agree).
+//!
+//! A failing seed prints the command that replays it. Longer soaks: `cargo run -p
+//! cairn-consensus --release --features sim --example sim -- --soak` (docs/TESTING.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use cairn_consensus::sim::sweep;
+use cairn_consensus::sim::{Sweep, sweep};
 
 /// Offset so the CI seeds are not the named tests' seeds.
 const FIRST_SEED: u64 = 1_000;
 
-/// One test, so the two sweeps do not compete for the two cores with each other.
-#[test]
-fn sweep_2400_seeds_n4_and_n7() {
-    let mut failures = Vec::new();
-    for (name, seeds) in [("mix_n4", 1_400), ("mix_n7", 1_000)] {
+/// Runs each `(scenario, seeds)` from [`FIRST_SEED`] on two threads, printing a summary
+/// line per scenario, then fails with every failure found.
+fn sweep_all(plan: &[(&str, u64)]) {
+    let mut failures: Vec<Sweep> = Vec::new();
+    for &(name, seeds) in plan {
         let result = sweep(name, FIRST_SEED..FIRST_SEED + seeds, 2);
         println!("{}", result.summary());
         if result.failed > 0 {
@@ -33,4 +41,26 @@ fn sweep_2400_seeds_n4_and_n7() {
     if let Some(first) = failures.first() {
         first.assert_ok();
     }
+}
+
+/// One test per group, each splitting its seeds over two threads; the harness runs the
+/// groups in parallel too, so on two cores the file takes about half its CPU time.
+#[test]
+fn sweep_2400_seeds_n4_and_n7() {
+    sweep_all(&[("mix_n4", 1_400), ("mix_n7", 1_000)]);
+}
+
+#[test]
+fn sweep_2800_seeds_of_the_mixes_with_every_attack() {
+    sweep_all(&[("mix_n4_attacks", 2_000), ("mix_n7_attacks", 800)]);
+}
+
+#[test]
+fn sweep_each_attack_alone() {
+    sweep_all(&[
+        ("n4f1_inflated_high_qc", 200),
+        ("n4f1_malformed_proposals", 200),
+        ("n4f1_replayer", 40),
+        ("n4_odd_client_signatures", 60),
+    ]);
 }

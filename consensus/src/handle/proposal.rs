@@ -1,7 +1,8 @@
 //! Receiving a proposal: check it, learn from its certificates, and vote if safe.
 
 use cairn_crypto::Domain;
-use cairn_types::{Proposal, ValidatorId, Vote, VoteData, proposal_signing_bytes};
+use cairn_types::{Proposal, ValidatorId, Vote, VoteData, limits, proposal_signing_bytes};
+use parity_scale_codec::Encode;
 
 use crate::{Action, Consensus, Evidence, Message};
 
@@ -104,9 +105,11 @@ impl Consensus {
         }
     }
 
-    /// Form, proposer signature and certificates (each certificate verified once).
+    /// Form, size, proposer signature and certificates (each certificate verified
+    /// once).
     fn proposal_valid(&mut self, proposal: &Proposal) -> bool {
-        if proposal.block.check_well_formed(&self.chain).is_err()
+        if !self.within_limits(&proposal.block)
+            || proposal.block.check_well_formed(&self.chain).is_err()
             || !self.proposal_signature_ok(proposal)
         {
             return false;
@@ -122,6 +125,14 @@ impl Consensus {
             }
             None => true,
         }
+    }
+
+    /// At most `max_block_txs` transactions and `max_block_bytes` bytes (each capped by
+    /// the protocol's own limits).
+    pub(crate) fn within_limits(&self, block: &cairn_types::Block) -> bool {
+        let max_txs = self.config.max_block_txs.min(limits::MAX_BLOCK_TXS);
+        let max_bytes = self.config.max_block_bytes.min(limits::MAX_BLOCK_BYTES);
+        block.txs.len() <= max_txs && block.encoded_size() <= max_bytes
     }
 
     fn proposal_signature_ok(&self, proposal: &Proposal) -> bool {

@@ -2,8 +2,13 @@
 
 use cairn_crypto::Hash;
 use cairn_types::{Block, BlockHeader, BoundedVec, Proposal, Round, Transaction};
+use parity_scale_codec::Encode;
 
 use crate::{Action, Consensus, Message};
+
+/// Encoded size of a block header apart from its QC: chain id, height, round, parent,
+/// payload root, state root, proposer, timestamp.
+const HEADER_BYTES_BESIDES_QC: usize = 32 + 8 + 8 + 32 + 32 + 32 + 2 + 8;
 
 impl Consensus {
     /// Asks the driver for transactions if this validator leads the current round,
@@ -57,6 +62,21 @@ impl Consensus {
                 .min(cairn_types::limits::MAX_BLOCK_TXS),
         );
         let justify = self.safety.high_qc.clone();
+        // Within the byte limit too: the header (with its QC), a length prefix of at
+        // most 5 bytes, then as many transactions as fit.
+        let max_bytes = self
+            .config
+            .max_block_bytes
+            .min(cairn_types::limits::MAX_BLOCK_BYTES);
+        let mut used = justify.encoded_size() + HEADER_BYTES_BESIDES_QC + 5;
+        let fit = txs
+            .iter()
+            .take_while(|tx| {
+                used = used.saturating_add(tx.encoded_size());
+                used <= max_bytes
+            })
+            .count();
+        txs.truncate(fit);
         let timeout_cert = if justify.round().checked_add(1) == Some(round) {
             None
         } else {

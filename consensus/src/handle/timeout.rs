@@ -13,6 +13,7 @@ impl Consensus {
         if round != self.round {
             return;
         }
+        self.helped.clear();
         self.time_out(round);
         if self.round == round {
             let after_ms = self
@@ -124,10 +125,11 @@ impl Consensus {
 
     /// A validator still timing out in a round this one has left: send it the
     /// certificates that end that round, so it catches up instead of waiting for a
-    /// proposal that may never reach it. At most two messages per stale timeout. The
-    /// TC comes from the safety state, so it is still at hand after a restart.
+    /// proposal that may never reach it: at most two messages, once per peer per
+    /// timer period (a peer whose answer was lost asks again with its next timeout).
+    /// The TC comes from the safety state, so it is still at hand after a restart.
     fn help_lagging(&mut self, to: ValidatorId, their_round: Round) {
-        if to == self.me {
+        if to == self.me || !self.helped.insert(to) {
             return;
         }
         if self.safety.high_qc.round() >= their_round {

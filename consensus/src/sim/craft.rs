@@ -23,6 +23,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) high_qc: &'a QuorumCert,
     /// The round window of the configuration.
     pub(crate) window: u64,
+    /// The consensus configuration every validator runs (block limits included).
+    pub(crate) config: &'a crate::Config,
 }
 
 impl<'a> Ctx<'a> {
@@ -30,7 +32,7 @@ impl<'a> Ctx<'a> {
     pub(crate) fn of(
         chain: &'a ChainId,
         validators: &'a ValidatorSet,
-        window: u64,
+        config: &'a crate::Config,
         me: ValidatorId,
         key: &'a SecretKey,
         core: &'a crate::Consensus,
@@ -42,7 +44,8 @@ impl<'a> Ctx<'a> {
             key,
             round: core.round(),
             high_qc: &core.safety().high_qc,
-            window,
+            window: config.round_window,
+            config,
         }
     }
 }
@@ -85,7 +88,7 @@ pub(crate) fn vote_data_of(block: &Block) -> VoteData {
 }
 
 /// A transaction no client sent, unique by `nonce`.
-fn fabricated_tx(chain: &ChainId, nonce: u64) -> Transaction {
+pub(crate) fn fabricated_tx(chain: &ChainId, nonce: u64) -> Transaction {
     let sender = SecretKey::from_seed(&[0xBA; 32]).public();
     Transaction {
         payload: TxPayload {

@@ -5,12 +5,14 @@
 
 use std::rc::Rc;
 
-use cairn_types::{Block, QuorumCert, ValidatorId};
+use cairn_types::{Block, QuorumCert, ValidatorId, Wire, limits};
+use parity_scale_codec::Encode;
 
 use super::byzantine::Out;
 use super::craft::Ctx;
 use super::fetch::FETCH_RETRY_MS;
 use super::node::Role;
+use super::violation::Violation;
 use super::world::{Ev, World};
 use crate::{Action, BlockInfo, Event, Message};
 
@@ -27,7 +29,7 @@ impl World {
                 let ctx = Ctx::of(
                     &self.chain,
                     &self.validators,
-                    self.config.round_window,
+                    &self.config,
                     node.id,
                     &node.key,
                     core,
@@ -48,14 +50,16 @@ impl World {
         self.mix(((to as u64) << 32) ^ message.round() ^ u64::from(from.0) << 48);
         self.log(|| format!("#{to} <- {from} {} r{}", message.kind(), message.round()));
         if let Message::Proposal(p) = &*message {
-            self.nodes[to].known.insert(p.block.id());
+            let id = p.block.id();
+            self.nodes[to].known.insert(id);
+            self.blocks.entry(id).or_insert_with(|| p.block.clone());
         }
         let node = &mut self.nodes[to];
         if let (Role::Byzantine(b), Some(core)) = (&mut node.role, &node.core) {
             let ctx = Ctx::of(
                 &self.chain,
                 &self.validators,
-                self.config.round_window,
+                &self.config,
                 node.id,
                 &node.key,
                 core,
@@ -65,6 +69,47 @@ impl World {
         }
         let message = Rc::try_unwrap(message).unwrap_or_else(|shared| (*shared).clone());
         self.feed(to, Event::Message { from, message });
+    }
+
+    /// Bytes arrive at instance `to`: decoded like the node's network layer does it
+    /// (strictly, within [`Message`]'s size limit), else dropped and counted.
+    pub(crate) fn deliver_bytes(&mut self, to: usize, inc: u32, from: ValidatorId, bytes: &[u8]) {
+        if !self.nodes[to].accepts(inc) {
+            self.stats.lost_to_crash += 1;
+            return;
+        }
+        match Message::from_wire(bytes) {
+            Ok(message) => self.deliver(to, inc, from, Rc::new(message)),
+            Err(e) => {
+                self.stats.undecodable += 1;
+                self.log(|| format!("#{to} <- {from} {} bytes, undecodable: {e}", bytes.len()));
+            }
+        }
+    }
+
+    /// Sends `bytes` to every instance of validator `to`, through the network.
+    fn send_bytes(&mut self, i: usize, to: ValidatorId, bytes: Rc<Vec<u8>>) {
+        let Some(targets) = self.by_id.get(usize::from(to.0)).cloned() else {
+            return;
+        };
+        let from = self.nodes[i].id;
+        for j in targets {
+            self.nodes[i].counters.sent += 1;
+            let inc = self.nodes[j].incarnation;
+            for delay in self.net.route(i, j, self.now) {
+                let at = self.now + delay;
+                let bytes = bytes.clone();
+                self.queue.push(
+                    at,
+                    Ev::DeliverBytes {
+                        to: j,
+                        inc,
+                        from,
+                        bytes,
+                    },
+                );
+            }
+        }
     }
 
     /// Performs instance `i`'s actions, in order.
@@ -88,6 +133,10 @@ impl World {
                             message,
                         },
                     );
+                    continue;
+                }
+                Out::Bytes { to, bytes } => {
+                    self.send_bytes(i, to, bytes);
                     continue;
                 }
             };
@@ -198,11 +247,58 @@ impl World {
         if honest {
             let me = self.nodes[i].id;
             self.checker.on_sent(me, message, self.now);
+            if let Message::Vote(v) = message
+                && v.voter == me
+                && let Some(problem) = self.block_problem(&v.data.block_id)
+            {
+                self.checker
+                    .violations
+                    .push(Violation::VotedForInvalidBlock {
+                        validator: me,
+                        round: v.data.round,
+                        problem,
+                        at_ms: self.now,
+                    });
+            }
         }
         if let Message::Proposal(p) = message {
             let id = p.block.id();
             self.nodes[i].known.insert(id);
             self.blocks.entry(id).or_insert_with(|| p.block.clone());
+        }
+    }
+
+    /// What is wrong with block `id` for a vote: unknown, malformed, beyond the limits,
+    /// or earlier than its parent. `None` if it is a block an honest validator may vote
+    /// for.
+    fn block_problem(&self, id: &cairn_crypto::Hash) -> Option<String> {
+        let Some(block) = self.blocks.get(id) else {
+            return Some("no such block was ever proposed".into());
+        };
+        if let Err(e) = block.check_well_formed(&self.chain) {
+            return Some(e.to_string());
+        }
+        let max_txs = self.config.max_block_txs.min(limits::MAX_BLOCK_TXS);
+        if block.txs.len() > max_txs {
+            return Some(format!(
+                "{} transactions, the limit is {max_txs}",
+                block.txs.len()
+            ));
+        }
+        let bytes = block.encoded_size();
+        if bytes > self.config.max_block_bytes {
+            return Some(format!(
+                "{bytes} bytes, the limit is {}",
+                self.config.max_block_bytes
+            ));
+        }
+        let parent = block.header.parent;
+        match self.blocks.get(&parent) {
+            Some(p) if p.header.timestamp_ms > block.header.timestamp_ms => Some(format!(
+                "timestamp {} before its parent's {}",
+                block.header.timestamp_ms, p.header.timestamp_ms
+            )),
+            _ => None,
         }
     }
 
@@ -223,6 +319,7 @@ impl World {
 
     /// Sends to one instance: directly if it is the sender, else through the network.
     fn send_instance(&mut self, i: usize, j: usize, message: Rc<Message>) {
+        self.nodes[i].counters.sent += 1;
         let from = self.nodes[i].id;
         let inc = self.nodes[j].incarnation;
         if i == j {
@@ -265,6 +362,19 @@ impl World {
                 quorum,
                 now,
             );
+            if self.scenario.odd_signatures.is_some() {
+                for block in &blocks {
+                    let verdicts = super::signatures::verdicts(block, i);
+                    for (tx, valid) in block.txs.iter().zip(verdicts.as_deref().unwrap_or(&[])) {
+                        if super::signatures::is_odd(tx) {
+                            self.stats.odd_txs_committed += 1;
+                            self.stats.odd_txs_valid += u64::from(*valid);
+                        }
+                    }
+                    self.checker
+                        .on_verdicts(i, block.header.height, verdicts, now);
+                }
+            }
         }
         let Some(last) = blocks.last() else {
             return;

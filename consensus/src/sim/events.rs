@@ -19,6 +19,14 @@ pub(crate) enum Ev {
         from: ValidatorId,
         message: Rc<Message>,
     },
+    /// Bytes arrive: the driver decodes them as a message, strictly and within the
+    /// size limit (as the node's network layer does), or drops them.
+    DeliverBytes {
+        to: usize,
+        inc: u32,
+        from: ValidatorId,
+        bytes: Rc<Vec<u8>>,
+    },
     Timer {
         to: usize,
         inc: u32,
@@ -82,6 +90,12 @@ impl World {
                 from,
                 message,
             } => self.deliver(to, inc, from, message),
+            Ev::DeliverBytes {
+                to,
+                inc,
+                from,
+                bytes,
+            } => self.deliver_bytes(to, inc, from, &bytes),
             Ev::Timer {
                 to,
                 inc,

@@ -79,6 +79,7 @@ impl World {
                 },
                 evidence: n.counters.evidence,
                 crashes: n.counters.crashes,
+                sent: n.counters.sent,
             })
             .collect();
         let honest: Vec<&NodeReport> = nodes.iter().filter(|n| n.role == "honest").collect();
@@ -92,6 +93,7 @@ impl World {
         self.stats.virtual_ms = self.now;
         self.stats.network = self.net.stats;
         self.stats.txs_arrived = self.mempool.arrived;
+        self.stats.odd_txs = self.mempool.odd;
         let name = self.scenario.name.clone();
         Outcome {
             scenario: name.clone().unwrap_or_else(|| "unnamed".into()),

@@ -25,6 +25,8 @@ pub(crate) struct Checker {
     proposals: BTreeMap<(ValidatorId, Round), Hash>,
     votes: BTreeMap<(ValidatorId, Round), VoteData>,
     timeouts: BTreeMap<(ValidatorId, Round), Round>,
+    /// Per height, the first honest validator's signature verdicts.
+    verdicts: BTreeMap<Height, (Vec<bool>, usize)>,
     pub(crate) violations: Vec<Violation>,
 }
 
@@ -87,6 +89,44 @@ impl Checker {
                 certificate.signatures.len(),
                 short(&last.id())
             )));
+        }
+    }
+
+    /// An honest instance's verdicts on the transaction signatures of the block it
+    /// committed at `height` (or how its single and batch checks disagreed).
+    pub(crate) fn on_verdicts(
+        &mut self,
+        instance: usize,
+        height: Height,
+        verdicts: Result<Vec<bool>, String>,
+        at_ms: u64,
+    ) {
+        let diverged = |problem: String| Violation::DivergentVerdicts {
+            height,
+            instance,
+            problem,
+            at_ms,
+        };
+        let verdicts = match verdicts {
+            Ok(v) => v,
+            Err(problem) => {
+                self.violations.push(diverged(problem));
+                return;
+            }
+        };
+        match self.verdicts.get(&height) {
+            None => {
+                self.verdicts.insert(height, (verdicts, instance));
+            }
+            Some((first, by)) if *first != verdicts => {
+                let problem = format!(
+                    "{} of {} verdicts differ from instance {by}'s",
+                    first.iter().zip(&verdicts).filter(|(a, b)| a != b).count(),
+                    verdicts.len()
+                );
+                self.violations.push(diverged(problem));
+            }
+            Some(_) => {}
         }
     }
 

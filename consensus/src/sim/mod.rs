@@ -50,6 +50,7 @@ mod queue;
 mod rng;
 mod scenario;
 pub mod scenarios;
+mod signatures;
 mod sweep;
 mod violation;
 mod workload;

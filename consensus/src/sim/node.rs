@@ -26,6 +26,8 @@ pub(crate) struct NodeCounters {
     pub(crate) txs_committed: u64,
     pub(crate) evidence: u64,
     pub(crate) crashes: u32,
+    /// Message copies it handed to the network (a broadcast counts once per peer).
+    pub(crate) sent: u64,
 }
 
 /// One instance of a validator.

@@ -33,6 +33,8 @@ pub struct NodeReport {
     pub evidence: u64,
     /// Times it crashed.
     pub crashes: u32,
+    /// Message copies it sent (a broadcast counts once per recipient).
+    pub sent: u64,
 }
 
 /// Counters of a whole run.
@@ -53,6 +55,15 @@ pub struct RunStats {
     pub network: NetworkStats,
     /// Messages that reached a crashed instance (or an older incarnation).
     pub lost_to_crash: u64,
+    /// Byte strings a driver could not decode as a message (and dropped).
+    pub undecodable: u64,
+    /// Odd client signatures made, and transactions carrying one that honest
+    /// validators committed (counted once per validator).
+    pub odd_txs: u64,
+    /// See `odd_txs`.
+    pub odd_txs_committed: u64,
+    /// Of those, how many the signature rule found valid.
+    pub odd_txs_valid: u64,
     /// Client transactions that arrived.
     pub txs_arrived: u64,
     /// Lowest committed height among honest instances running at the end.
@@ -139,19 +150,23 @@ impl fmt::Display for Outcome {
         }
         writeln!(
             f,
-            "  GST {} ms, progress required from {} ms, shown at {}; {} txs arrived; {} msgs lost to crashes",
+            "  GST {} ms, progress required from {} ms, shown at {}; {} txs arrived ({} with odd signatures; committed {}, of them valid {}); {} msgs lost to crashes; {} undecodable",
             self.stats.gst_ms,
             self.stats.stable_ms,
             self.stats
                 .live_ms
                 .map_or("never".into(), |t| format!("{t} ms")),
             self.stats.txs_arrived,
-            self.stats.lost_to_crash
+            self.stats.odd_txs,
+            self.stats.odd_txs_committed,
+            self.stats.odd_txs_valid,
+            self.stats.lost_to_crash,
+            self.stats.undecodable
         )?;
         for n in &self.nodes {
             writeln!(
                 f,
-                "  #{:<2} {:<4} {:<24} {:<4} round {:>5} height {:>5} commits {:>4} txs {:>6} signed p/v/t {}/{}/{} evidence {} crashes {}",
+                "  #{:<2} {:<4} {:<24} {:<4} round {:>5} height {:>5} commits {:>4} txs {:>6} signed p/v/t {}/{}/{} evidence {} crashes {} sent {}",
                 n.instance,
                 n.id.to_string(),
                 n.role,
@@ -164,7 +179,8 @@ impl fmt::Display for Outcome {
                 n.signed.1,
                 n.signed.2,
                 n.evidence,
-                n.crashes
+                n.crashes,
+                n.sent
             )?;
         }
         if !self.trace.is_empty() {

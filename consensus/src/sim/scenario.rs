@@ -32,6 +32,7 @@ pub fn sim_config() -> Config {
         heartbeat_ms: 2_000,
         round_window: 100,
         max_block_txs: 200,
+        max_block_bytes: 256 * 1024,
     }
 }
 
@@ -55,6 +56,7 @@ pub struct Scenario {
     pub(crate) expect_commits: u64,
     pub(crate) liveness_ms: Option<u64>,
     pub(crate) trace_lines: usize,
+    pub(crate) odd_signatures: Option<f64>,
     #[cfg(feature = "unsafe-test-variants")]
     pub(crate) unsafe_variant: Option<crate::UnsafeVariant>,
 }
@@ -85,6 +87,7 @@ impl Scenario {
             expect_commits: 1,
             liveness_ms: Some(30_000),
             trace_lines: 0,
+            odd_signatures: None,
             #[cfg(feature = "unsafe-test-variants")]
             unsafe_variant: None,
         }
@@ -249,6 +252,15 @@ impl Scenario {
     pub fn no_liveness_check(mut self) -> Scenario {
         self.liveness_ms = None;
         self.expect_commits = 0;
+        self
+    }
+
+    /// A client whose transactions are really signed, `share` of them with odd
+    /// signatures (small-order `R`, or `s + ℓ`); every honest validator then judges
+    /// each committed block's signatures alone and in a batch, and all verdicts must
+    /// agree (see the `signatures` module).
+    pub fn odd_client_signatures(mut self, share: f64) -> Scenario {
+        self.odd_signatures = Some(share);
         self
     }
 

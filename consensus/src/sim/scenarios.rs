@@ -25,6 +25,9 @@ pub const SCENARIOS: &[(&str, Builder)] = &[
     ("n4f1_invalid_signatures", n4f1_invalid_signatures),
     ("n4f1_flooder", n4f1_flooder),
     ("n4f1_inflated_high_qc", n4f1_inflated_high_qc),
+    ("n4f1_replayer", n4f1_replayer),
+    ("n4f1_malformed_proposals", n4f1_malformed_proposals),
+    ("n4_odd_client_signatures", n4_odd_client_signatures),
     ("n4f1_twins", n4f1_twins),
     ("n4_crash_restart", n4_crash_restart),
     (
@@ -118,6 +121,34 @@ pub fn n4f1_flooder(_seed: u64) -> Scenario {
 /// proposals, and races honest validators with timeout certificates holding its claim.
 pub fn n4f1_inflated_high_qc(_seed: u64) -> Scenario {
     n4f1("n4f1_inflated_high_qc", 2, Behaviour::InflatedHighQc)
+}
+
+/// Validator 3 floods valid replays of everything it has seen.
+pub fn n4f1_replayer(_seed: u64) -> Scenario {
+    n4f1("n4f1_replayer", 3, Behaviour::Replayer)
+}
+
+/// Validator 1 sends broken proposals when it leads, a different one to each validator.
+pub fn n4f1_malformed_proposals(_seed: u64) -> Scenario {
+    n4f1("n4f1_malformed_proposals", 1, Behaviour::MalformedProposals)
+}
+
+/// A client one third of whose transactions carry odd signatures (small-order `R`, or
+/// `s + ℓ`), a lossy start and a crash: every honest validator judges every committed
+/// signature alone and in its own batches, and all verdicts must agree.
+pub fn n4_odd_client_signatures(_seed: u64) -> Scenario {
+    Scenario::n(4)
+        .named("n4_odd_client_signatures")
+        .workload(Workload::Steady { per_sec: 10 })
+        .odd_client_signatures(0.33)
+        .drops(0.02)
+        .crash(2)
+        .at(2_000)
+        .restart_at(3_500)
+        .gst(4_000)
+        .run_until(12_000)
+        .liveness_within(8_000)
+        .expect_commits(5)
 }
 
 /// Two instances of validator 0 (instances 0 and 4) in different partitions, which

@@ -55,6 +55,31 @@ pub enum Violation {
         /// Virtual time of the vote.
         at_ms: u64,
     },
+    /// An honest validator voted for a block that is malformed or beyond the block
+    /// limits (it must refuse such proposals, however well signed).
+    VotedForInvalidBlock {
+        /// The validator.
+        validator: ValidatorId,
+        /// The block's round.
+        round: Round,
+        /// What is wrong with the block.
+        problem: String,
+        /// Virtual time of the vote.
+        at_ms: u64,
+    },
+    /// Honest validators judged the signatures of one committed block's transactions
+    /// differently (or one validator's batch and single checks disagreed): their
+    /// executions, and so their states, would diverge.
+    DivergentVerdicts {
+        /// The height.
+        height: Height,
+        /// The instance whose verdicts differ.
+        instance: usize,
+        /// How they differ.
+        problem: String,
+        /// Virtual time.
+        at_ms: u64,
+    },
     /// An honest validator's persisted safety state went backwards.
     SafetyRegressed {
         /// The validator.
@@ -182,6 +207,24 @@ impl fmt::Display for Violation {
             } => write!(
                 f,
                 "SAFETY: honest {validator} voted for {vote} after timing out in round {round} (t={at_ms} ms)"
+            ),
+            Violation::VotedForInvalidBlock {
+                validator,
+                round,
+                problem,
+                at_ms,
+            } => write!(
+                f,
+                "SAFETY: honest {validator} voted for an invalid block of round {round}: {problem} (t={at_ms} ms)"
+            ),
+            Violation::DivergentVerdicts {
+                height,
+                instance,
+                problem,
+                at_ms,
+            } => write!(
+                f,
+                "SAFETY: transaction signature verdicts at height {height} diverge on instance {instance}: {problem} (t={at_ms} ms)"
             ),
             Violation::SafetyRegressed {
                 validator,

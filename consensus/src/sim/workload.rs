@@ -55,6 +55,12 @@ pub(crate) struct Mempool {
     rng: Rng,
     /// Transactions that arrived.
     pub(crate) arrived: u64,
+    /// If set, every transaction is signed by the client's key and this share of them
+    /// carries an odd signature (see `super::signatures`).
+    odd_share: Option<f64>,
+    key: SecretKey,
+    /// Odd signatures made.
+    pub(crate) odd: u64,
 }
 
 impl Mempool {
@@ -68,7 +74,16 @@ impl Mempool {
             busy_until: 0,
             rng,
             arrived: 0,
+            odd_share: None,
+            key: SecretKey::from_seed(&[0xC1; 32]),
+            odd: 0,
         }
+    }
+
+    /// Signs every transaction from now on, making `share` of the signatures odd.
+    pub(crate) fn odd_signatures(mut self, share: Option<f64>) -> Mempool {
+        self.odd_share = share;
+        self
     }
 
     /// When the next transaction arrives after `now`, if ever.
@@ -104,18 +119,30 @@ impl Mempool {
         let nonce = self.next_nonce;
         self.next_nonce += 1;
         self.arrived += 1;
-        self.pending.push_back(Transaction {
-            payload: TxPayload {
-                chain_id: self.chain,
-                sender: self.sender,
-                nonce,
-                op: Op::Transfer {
-                    to: self.sender,
-                    amount: nonce,
-                },
+        let payload = TxPayload {
+            chain_id: self.chain,
+            sender: self.sender,
+            nonce,
+            op: Op::Transfer {
+                to: self.sender,
+                amount: nonce,
             },
-            signature: Signature([0; 64]),
-        });
+        };
+        let tx = match self.odd_share {
+            None => Transaction {
+                payload,
+                signature: Signature([0; 64]),
+            },
+            Some(share) => {
+                let mut tx = Transaction::sign(payload, &self.key);
+                if self.rng.chance(share) {
+                    self.odd += 1;
+                    tx.signature = super::signatures::oddify(tx.signature, &mut self.rng);
+                }
+                tx
+            }
+        };
+        self.pending.push_back(tx);
     }
 
     /// Whether no transaction waits.

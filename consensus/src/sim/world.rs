@@ -106,7 +106,8 @@ impl World {
             nodes,
             by_id,
             net,
-            mempool: Mempool::new(scenario.workload.clone(), chain, Rng::stream(seed, 2)),
+            mempool: Mempool::new(scenario.workload.clone(), chain, Rng::stream(seed, 2))
+                .odd_signatures(scenario.odd_signatures),
             checker: Checker::default(),
             blocks: BTreeMap::new(),
             chain,

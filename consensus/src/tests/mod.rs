@@ -8,6 +8,7 @@ use cairn_types::{BoundedBytes, ChainId, Op, Transaction, TxPayload, ValidatorId
 
 use crate::*;
 
+mod limits;
 mod timeouts;
 
 struct Net {

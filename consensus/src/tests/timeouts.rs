@@ -123,3 +123,42 @@ fn no_timeout_in_a_round_that_follows_no_certificate() {
         );
     }
 }
+
+/// A stale timeout makes a validator send the certificates that end that round back
+/// to the sender; a peer replaying one old timeout must not turn that into a stream.
+#[test]
+fn a_replayed_stale_timeout_is_answered_once_per_timer_period() {
+    let mut net = Net::new(4);
+    net.start();
+    net.run(300);
+    let stale = cairn_types::Timeout::sign(
+        &chain(),
+        1,
+        cairn_types::QuorumCert::genesis(&chain()),
+        None,
+        ValidatorId(3),
+        &SecretKey::from_seed(&[4; 32]),
+    );
+    let node = &mut net.nodes[0];
+    assert!(node.round() > 2);
+    let helps = |actions: &[Action]| {
+        actions
+            .iter()
+            .filter(|a| matches!(a, Action::Send { .. }))
+            .count()
+    };
+    let mut sent = 0;
+    for _ in 0..50 {
+        sent += helps(&node.handle(Event::timeout(ValidatorId(3), stale.clone())));
+    }
+    assert!(
+        (1..=2).contains(&sent),
+        "50 replays of one stale timeout made {sent} sends"
+    );
+    // After its timer fires it helps again: a lagging peer whose answer was lost still
+    // gets one.
+    let round = node.round();
+    node.handle(Event::LocalTimeout { round });
+    let again = helps(&node.handle(Event::timeout(ValidatorId(3), stale.clone())));
+    assert!((1..=2).contains(&again), "{again} sends after the timer");
+}

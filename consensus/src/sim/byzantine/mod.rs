@@ -6,6 +6,7 @@
 //! Twins (two instances sharing one key) need no rewriting and live in the scenario.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
 
 use cairn_crypto::Hash;
 use cairn_types::{Block, QuorumCert, Round, Timeout, ValidatorId, VoteData};
@@ -15,8 +16,12 @@ use super::rng::Rng;
 use crate::{Action, Message};
 
 mod inflate;
+mod malformed;
+mod replay;
 
 use inflate::Inflater;
+use malformed::Malformer;
+use replay::Replayer;
 
 /// What a Byzantine validator does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -45,6 +50,16 @@ pub enum Behaviour {
     /// certificate holding its inflated entry as soon as it knows a quorum less one of
     /// honest timeouts for a round.
     InflatedHighQc,
+    /// Takes part honestly and floods valid replays of everything it has seen (its own
+    /// and others' proposals, votes, timeouts and certificates, old and current): two
+    /// for every message it receives and six with every batch it sends.
+    Replayer,
+    /// As leader, sends each validator a differently broken proposal: bytes that do
+    /// not decode (truncated, trailing garbage, unknown tag, a length prefix beyond its
+    /// bound, more bytes than a message may have) or well-signed blocks beyond the
+    /// limits or breaking a rule (payload root, parent, height, chain, timestamp);
+    /// sometimes the real one.
+    MalformedProposals,
 }
 
 impl Behaviour {
@@ -60,7 +75,7 @@ impl Behaviour {
     ];
 
     /// Every behaviour, for the `mix_*_attacks` mixes.
-    pub const ALL: [Behaviour; 7] = [
+    pub const ALL: [Behaviour; 9] = [
         Behaviour::Silent,
         Behaviour::EquivocatingLeader,
         Behaviour::EquivocatingLeaderToAll,
@@ -68,6 +83,8 @@ impl Behaviour {
         Behaviour::InvalidSignatures,
         Behaviour::Flooder,
         Behaviour::InflatedHighQc,
+        Behaviour::Replayer,
+        Behaviour::MalformedProposals,
     ];
 }
 
@@ -79,6 +96,11 @@ pub(crate) enum Out {
         to: ValidatorId,
         message: Message,
         after_ms: u64,
+    },
+    /// Raw bytes for `to`, which its driver decodes as a message (or drops).
+    Bytes {
+        to: ValidatorId,
+        bytes: Rc<Vec<u8>>,
     },
 }
 
@@ -102,6 +124,8 @@ pub(crate) struct Byzantine {
     history: VecDeque<Message>,
     forged: u64,
     inflater: Inflater,
+    replayer: Replayer,
+    malformer: Malformer,
 }
 
 impl Byzantine {
@@ -115,6 +139,8 @@ impl Byzantine {
             history: VecDeque::new(),
             forged: 0,
             inflater: Inflater::default(),
+            replayer: Replayer::default(),
+            malformer: Malformer::default(),
         }
     }
 
@@ -169,6 +195,7 @@ impl Byzantine {
                 }
             }
             Behaviour::InflatedHighQc => self.inflater.observe(ctx, message, &mut self.rng),
+            Behaviour::Replayer => self.replayer.observe(ctx, message, &mut self.rng),
             _ => Vec::new(),
         }
     }
@@ -205,6 +232,14 @@ impl Byzantine {
                 }
                 Behaviour::InflatedHighQc => {
                     self.inflater
+                        .transform(ctx, targets, message, &mut self.rng, &mut out)
+                }
+                Behaviour::Replayer => {
+                    self.replayer
+                        .transform(ctx, targets, message, &mut self.rng, &mut out)
+                }
+                Behaviour::MalformedProposals => {
+                    self.malformer
                         .transform(ctx, targets, message, &mut self.rng, &mut out)
                 }
             }

@@ -391,15 +391,15 @@ impl Job {
 
 /// Signatures a check of `message` verifies (its own and its certificates').
 fn signature_count(message: &Message) -> u32 {
+    let tc = |tc: &cairn_types::TimeoutCert| tc.entries.len() + tc.high_qc.signatures.len();
     let entries = match message {
         Message::Proposal(p) => {
-            1 + p.block.header.justify.signatures.len()
-                + p.timeout_cert.as_ref().map_or(0, |tc| tc.entries.len())
+            1 + p.block.header.justify.signatures.len() + p.timeout_cert.as_ref().map_or(0, tc)
         }
         Message::Vote(_) => 1,
-        Message::Timeout(t) => 1 + t.high_qc.signatures.len(),
+        Message::Timeout(t) => 1 + t.high_qc.signatures.len() + t.last_tc.as_ref().map_or(0, tc),
         Message::QuorumCert(qc) => qc.signatures.len(),
-        Message::TimeoutCert(tc) => tc.entries.len(),
+        Message::TimeoutCert(cert) => tc(cert),
     };
     u32::try_from(entries).unwrap_or(u32::MAX)
 }

@@ -23,13 +23,19 @@ impl Consensus {
         }
         let window_end = self.round.saturating_add(self.config.round_window);
         if round > window_end {
-            // Too far ahead to keep: use only its QC, which may let a lagging validator
-            // catch up (forging one takes a quorum), and drop the rest unverified.
+            // Too far ahead to keep: use only its certificates, which may let a lagging
+            // validator catch up (forging one takes a quorum), and drop the rest
+            // unverified.
             let qc = proposal.block.header.justify;
             if qc.round() > self.safety.high_qc.round()
                 && self.verify_once(&qc, |c, v| qc.verify(c, v))
             {
                 self.process_qc(qc, from);
+            }
+            if let Some(tc) = proposal.timeout_cert.filter(|tc| tc.round >= self.round)
+                && self.verify_once(&tc, |c, v| tc.verify(c, v))
+            {
+                self.process_tc(tc, from);
             }
             return;
         }

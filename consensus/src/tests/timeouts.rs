@@ -162,3 +162,68 @@ fn a_replayed_stale_timeout_is_answered_once_per_timer_period() {
     let again = helps(&node.handle(Event::timeout(ValidatorId(3), stale.clone())));
     assert!((1..=2).contains(&again), "{again} sends after the timer");
 }
+
+/// A TC of round `round` signed by validators 1, 2 and 3, all reporting the genesis QC.
+fn tc_of(round: u64) -> cairn_types::TimeoutCert {
+    let genesis = cairn_types::QuorumCert::genesis(&chain());
+    let timeouts: Vec<_> = (1..4u8)
+        .map(|i| {
+            cairn_types::Timeout::sign(
+                &chain(),
+                round,
+                genesis.clone(),
+                None,
+                ValidatorId(u16::from(i)),
+                &SecretKey::from_seed(&[i + 1; 32]),
+            )
+        })
+        .collect();
+    cairn_types::TimeoutCert::from_timeouts(round, &timeouts).unwrap()
+}
+
+/// A validator far behind catches up from the certificates of a proposal or a timeout
+/// of any later round, even one beyond its round window.
+#[test]
+fn a_lagging_validator_catches_up_from_a_far_proposal_or_timeout() {
+    let net = Net::new(4);
+    let window = Config::default().round_window;
+    let far = 5 * window;
+    // A proposal of round `far` on the genesis QC, justified by the TC of `far - 1`.
+    let leader = net.nodes[0].validators.leader(far);
+    let justify = cairn_types::QuorumCert::genesis(&chain());
+    let header = cairn_types::BlockHeader {
+        chain_id: chain(),
+        height: 1,
+        round: far,
+        parent: justify.block_id(),
+        payload_root: cairn_types::Block::payload_root_of(&[]),
+        state_root: Hash::ZERO,
+        proposer: leader,
+        timestamp_ms: 1,
+        justify,
+    };
+    let block = cairn_types::Block {
+        header,
+        txs: Default::default(),
+    };
+    let key = SecretKey::from_seed(&[leader.0 as u8 + 1; 32]);
+    let proposal = cairn_types::Proposal::sign(block, Some(tc_of(far - 1)), &key);
+    let mut node = restart(&net, 1, SafetyData::genesis(&chain()));
+    node.handle(Event::Start);
+    node.handle(Event::proposal(leader, proposal));
+    assert_eq!(node.round(), far, "caught up from the proposal's TC");
+
+    // The same from a timeout of round `far + 1` carrying the TC of `far`.
+    let mut node = restart(&net, 2, SafetyData::genesis(&chain()));
+    node.handle(Event::Start);
+    let timeout = cairn_types::Timeout::sign(
+        &chain(),
+        far + 1,
+        cairn_types::QuorumCert::genesis(&chain()),
+        Some(tc_of(far)),
+        ValidatorId(3),
+        &SecretKey::from_seed(&[4; 32]),
+    );
+    node.handle(Event::timeout(ValidatorId(3), timeout));
+    assert_eq!(node.round(), far + 1, "caught up from the timeout's TC");
+}

@@ -9,7 +9,7 @@
 //! attacker's own key; only the rule that a TC carries, and is checked against, the QC
 //! of its highest reported round defeats it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cairn_crypto::Hash;
 use cairn_types::{QuorumCert, Round, Timeout, TimeoutCert, ValidatorId};
@@ -24,7 +24,7 @@ use crate::Message;
 #[derive(Default)]
 pub(crate) struct Inflater {
     seen: BTreeMap<Round, BTreeMap<ValidatorId, Timeout>>,
-    certified: BTreeMap<Round, ()>,
+    certified: BTreeSet<Round>,
 }
 
 impl Inflater {
@@ -40,7 +40,7 @@ impl Inflater {
         if t.signer == ctx.me
             || t.round < keep_from
             || t.round > ctx.round + ctx.window
-            || self.certified.contains_key(&t.round)
+            || self.certified.contains(&t.round)
         {
             return Vec::new();
         }
@@ -52,7 +52,7 @@ impl Inflater {
         }
         let mut timeouts: Vec<Timeout> = seen.values().cloned().collect();
         timeouts.push(inflated(ctx, round, rng));
-        self.certified.insert(round, ());
+        self.certified.insert(round);
         let Some(tc) = certificate(ctx, round, &timeouts, rng) else {
             return Vec::new();
         };

@@ -5,6 +5,8 @@
 //! unusual signature, so a test can show that a signature gets the same verdict alone
 //! and in every batch.
 
+use std::collections::BTreeMap;
+
 use curve25519_dalek::constants::EIGHT_TORSION;
 use curve25519_dalek::edwards::EdwardsPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -137,4 +139,34 @@ pub fn small_order_key_forgery() -> Signature {
     let mut bytes = [0u8; 64];
     bytes[..32].copy_from_slice(&IDENTITY);
     Signature(bytes)
+}
+
+/// The vectors of a protocol document: for each `<heading>NAME` line, the
+/// `field = value` lines of the fenced block that follows it (a long value continues on
+/// following lines as `field = more`, and the parts are joined). Shared by the vector
+/// tests of every crate that checks docs/PROTOCOL.md.
+pub fn doc_vectors(text: &str, heading: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut current: Option<String> = None;
+    let mut in_block = false;
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix(heading) {
+            current = Some(name.trim().to_string());
+            out.insert(name.trim().to_string(), BTreeMap::new());
+        } else if line.starts_with("```") {
+            in_block = !in_block && current.is_some();
+            if !in_block {
+                current = None;
+            }
+        } else if in_block
+            && let (Some(name), Some((field, value))) = (&current, line.split_once('='))
+            && let Some(entry) = out.get_mut(name)
+        {
+            entry
+                .entry(field.trim().to_string())
+                .or_default()
+                .push_str(value.trim());
+        }
+    }
+    out
 }

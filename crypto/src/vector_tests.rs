@@ -3,8 +3,6 @@
 //! applies. `cargo test -p cairn-crypto vector_tests -- --ignored --nocapture` prints
 //! freshly computed blocks.
 
-use std::collections::BTreeMap;
-
 use crate::testing::{
     identity_r_signature, non_canonical_s, small_order_key_forgery, small_order_keys,
     torsion_r_signature,
@@ -87,31 +85,6 @@ fn judge(public_key: &[u8; 32], message: &[u8], signature: &Signature) -> bool {
         .is_ok()
 }
 
-fn parse_doc(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut current: Option<String> = None;
-    let mut in_block = false;
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix(HEADING) {
-            current = Some(name.trim().to_string());
-            out.insert(name.trim().to_string(), BTreeMap::new());
-        } else if line.starts_with("```") {
-            in_block = !in_block && current.is_some();
-            if !in_block {
-                current = None;
-            }
-        } else if in_block
-            && let (Some(name), Some((field, value))) = (&current, line.split_once('='))
-            && let Some(entry) = out.get_mut(name)
-        {
-            // Long values continue on following lines as `field = more`.
-            let previous: &mut String = entry.entry(field.trim().to_string()).or_default();
-            previous.push_str(value.trim());
-        }
-    }
-    out
-}
-
 #[test]
 fn every_vector_gets_its_documented_verdict() {
     for v in vectors() {
@@ -129,7 +102,7 @@ fn every_vector_gets_its_documented_verdict() {
 fn protocol_doc_signature_vectors_match_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md");
     let doc = std::fs::read_to_string(path).unwrap();
-    let parsed = parse_doc(&doc);
+    let parsed = crate::testing::doc_vectors(&doc, HEADING);
     let expected = vectors();
     assert_eq!(
         parsed.keys().cloned().collect::<Vec<_>>(),

@@ -6,8 +6,6 @@
 //! protocol_vectors -- --ignored --nocapture` prints freshly computed blocks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
-
 use cairn_crypto::{Hash, SecretKey};
 use cairn_execution::{StateChange, encode_changes, execute_blocks, genesis_state_root};
 use cairn_types::{
@@ -114,33 +112,6 @@ fn genesis_state(changes: &[StateChange]) -> cairn_execution::MemoryState {
     cairn_execution::MemoryState::from_changes(changes)
 }
 
-fn parse_doc(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut current: Option<String> = None;
-    let mut in_block = false;
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("#### Execution vector: ") {
-            current = Some(name.trim().to_string());
-            out.insert(name.trim().to_string(), BTreeMap::new());
-        } else if line.starts_with("```") {
-            in_block = !in_block && current.is_some();
-            if !in_block {
-                current = None;
-            }
-        } else if in_block
-            && let (Some(name), Some((field, value))) = (&current, line.split_once('='))
-        {
-            let entry: &mut BTreeMap<String, String> = out.get_mut(name).unwrap();
-            // Long values continue on following lines as `field = more`.
-            entry
-                .entry(field.trim().to_string())
-                .or_default()
-                .push_str(value.trim());
-        }
-    }
-    out
-}
-
 fn render(name: &str, fields: &Fields) -> String {
     let mut out = format!("#### Execution vector: {name}\n\n```text\n");
     for (field, value) in fields {
@@ -159,7 +130,7 @@ fn render(name: &str, fields: &Fields) -> String {
 fn execution_vectors_in_the_protocol_doc_match_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md");
     let doc = std::fs::read_to_string(path).expect("docs/PROTOCOL.md is readable");
-    let parsed = parse_doc(&doc);
+    let parsed = cairn_crypto::testing::doc_vectors(&doc, "#### Execution vector: ");
     let expected = vectors();
     assert_eq!(
         parsed.keys().map(String::as_str).collect::<Vec<_>>(),

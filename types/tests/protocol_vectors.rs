@@ -6,8 +6,6 @@
 //! protocol_vectors -- --ignored --nocapture` prints freshly computed blocks.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
-
 use cairn_crypto::{Domain, Hash, MerkleTree, SecretKey};
 use cairn_types::*;
 use parity_scale_codec::Encode;
@@ -192,37 +190,11 @@ fn vectors() -> Vec<(&'static str, Fields)> {
     ]
 }
 
-/// Parses `#### Vector: NAME` headings and the `field = value` lines of the fenced
-/// block that follows each.
-fn parse_doc(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut current: Option<String> = None;
-    let mut in_block = false;
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("#### Vector: ") {
-            current = Some(name.trim().to_string());
-            out.insert(name.trim().to_string(), BTreeMap::new());
-        } else if line.starts_with("```") {
-            in_block = !in_block && current.is_some();
-            if !in_block {
-                current = None;
-            }
-        } else if in_block
-            && let (Some(name), Some((field, value))) = (&current, line.split_once('='))
-        {
-            let entry = out.get_mut(name).unwrap();
-            let prev = entry
-                .entry(field.trim().to_string())
-                .or_insert_with(String::new);
-            // Long values continue on following lines as `field = more`.
-            prev.push_str(value.trim());
-        }
-    }
-    out
-}
+/// The heading of each vector in docs/PROTOCOL.md.
+const VECTOR_HEADING: &str = "#### Vector: ";
 
 fn render(name: &str, fields: &Fields) -> String {
-    let mut out = format!("#### Vector: {name}\n\n```text\n");
+    let mut out = format!("{VECTOR_HEADING}{name}\n\n```text\n");
     for (field, value) in fields {
         for chunk in value.as_bytes().chunks(96) {
             out.push_str(&format!(
@@ -239,7 +211,7 @@ fn render(name: &str, fields: &Fields) -> String {
 fn protocol_doc_vectors_match_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md");
     let doc = std::fs::read_to_string(path).expect("docs/PROTOCOL.md is readable");
-    let parsed = parse_doc(&doc);
+    let parsed = cairn_crypto::testing::doc_vectors(&doc, VECTOR_HEADING);
     let expected = vectors();
     assert_eq!(
         parsed.keys().collect::<Vec<_>>(),
@@ -277,7 +249,8 @@ fn vector_transactions_decode_and_verify() {
 #[test]
 fn vector_certificates_decode_and_verify() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/PROTOCOL.md");
-    let doc = parse_doc(&std::fs::read_to_string(path).unwrap());
+    let doc =
+        cairn_crypto::testing::doc_vectors(&std::fs::read_to_string(path).unwrap(), VECTOR_HEADING);
     let bytes = |vector: &str, field: &str| hex::decode(&doc[vector][field]).unwrap();
     let set = ValidatorSet::new(vec![SecretKey::from_seed(&seed(0x81)).public()]).unwrap();
     let rename = |id: &mut ValidatorId| *id = ValidatorId(0);

@@ -184,9 +184,9 @@ impl Consensus {
         self.tree.len()
     }
 
-    /// Whether the uncommitted block `id` is held (the core accepted it).
-    pub fn holds_block(&self, id: &cairn_crypto::Hash) -> bool {
-        self.tree.get(id).is_some()
+    /// The uncommitted block `id`, if the core holds it (it accepted it).
+    pub fn block(&self, id: &cairn_crypto::Hash) -> Option<&cairn_types::Block> {
+        self.tree.get(id)
     }
 
     /// Breaks a safety rule on purpose, for the simulator's self-test.

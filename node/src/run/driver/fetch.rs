@@ -90,11 +90,8 @@ impl Driver {
             Some(block) => {
                 // Remembered only if the core keeps it (it may refuse a block on a
                 // dead branch).
-                let kept = block.clone();
                 self.step(Event::BlockFetched { block }).await?;
-                if self.core.holds_block(&result.id) {
-                    self.remember(kept);
-                }
+                self.remember_if_held(&result.id);
                 Ok(())
             }
             None => {

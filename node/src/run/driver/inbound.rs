@@ -78,16 +78,13 @@ impl Driver {
                 let header = &proposal.block.header;
                 let near = header.round.abs_diff(self.core.round()) <= RECENT_ROUND_WINDOW;
                 let leader = self.shared.genesis.validators().leader(header.round);
-                (near && leader == header.proposer && !self.recent.contains(&proposal.block.id()))
-                    .then(|| proposal.block.clone())
+                (near && leader == header.proposer).then(|| proposal.block.id())
             }
             _ => None,
         };
         self.step(Event::Message { from, message }).await?;
-        if let Some(block) = proposed
-            && self.core.holds_block(&block.id())
-        {
-            self.remember(block);
+        if let Some(id) = proposed {
+            self.remember_if_held(&id);
         }
         Ok(())
     }

@@ -148,6 +148,17 @@ impl Driver {
         exclude
     }
 
+    /// Keeps the uncommitted block `id` if the core holds it (it accepted it as a
+    /// proposal or a fetched block), copying it once, after the core decided.
+    pub(super) fn remember_if_held(&mut self, id: &Hash) {
+        if self.recent.contains(id) {
+            return;
+        }
+        if let Some(block) = self.core.block(id).cloned() {
+            self.remember(block);
+        }
+    }
+
     /// Keeps an uncommitted block the core accepted (voted for, proposed or fetched)
     /// for payload exclusion and block requests.
     pub(super) fn remember(&mut self, block: Block) {

@@ -445,7 +445,7 @@ fn check_block_limits(block: &cairn_types::Block, limits: BlockLimits) -> Result
             limits.max_tx_bytes
         ));
     }
-    let bytes = block.to_wire().len();
+    let bytes = block.encoded_size();
     if bytes > limits.max_bytes {
         return Err(format!(
             "block is {bytes} bytes; the chain allows {}",

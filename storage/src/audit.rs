@@ -119,6 +119,26 @@ impl<'v> ChainAudit<'v> {
         }
     }
 
+    /// An audit that continues above a block already trusted (a store's committed
+    /// head): the next block must extend the block `id` of height `height` and round
+    /// `round`. Block sync checks the blocks peers send with it.
+    pub fn after(
+        chain: &ChainId,
+        validators: &'v ValidatorSet,
+        id: Hash,
+        height: Height,
+        round: Round,
+    ) -> ChainAudit<'v> {
+        let mut audit = ChainAudit::new(chain, validators);
+        audit.tip = Tip {
+            id,
+            height,
+            round,
+            certified: true,
+        };
+        audit
+    }
+
     /// The height of the block the audit expects next.
     pub fn next_height(&self) -> Height {
         self.tip.height + 1

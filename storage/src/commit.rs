@@ -44,6 +44,9 @@ pub struct CommitBatch {
     /// The commit evidence of the last block: a QC whose `data.parent_id` is the last
     /// block's id and whose round follows the last block's round (docs/PROTOCOL.md §7).
     pub certificate: QuorumCert,
+    /// Commit certificates of earlier blocks of `blocks`, each stored at its block's
+    /// height (block sync keeps those its source had; consensus leaves this empty).
+    pub earlier_certificates: Vec<QuorumCert>,
     /// One receipt per transaction of `blocks`, in block and transaction order.
     pub receipts: Vec<Receipt>,
     /// The state changes of executing `blocks`, applied in order.
@@ -73,6 +76,11 @@ impl Store {
         }
         let mut parent = self.parent_of_next(head)?;
         let mut batch = WriteBatch::default();
+        let mut earlier: std::collections::HashMap<Height, &QuorumCert> = commit
+            .earlier_certificates
+            .iter()
+            .map(|c| (c.data.height.saturating_sub(1), c))
+            .collect();
         let mut receipts = commit.receipts.iter();
         let mut state_roots = commit.state_roots.iter();
         for block in &commit.blocks {
@@ -92,6 +100,20 @@ impl Store {
                 height: block.header.height,
                 round: block.header.round,
             };
+            if let Some(cert) = earlier.remove(&parent.height) {
+                check_certificate(cert, &parent)?;
+                batch.put_cf(
+                    self.cf(CF_COMMITS)?,
+                    height_key(parent.height),
+                    cert.to_wire(),
+                );
+            }
+        }
+        if let Some(height) = earlier.keys().next() {
+            return Err(bad(
+                *height,
+                "an earlier certificate for a height not in the commit",
+            ));
         }
         if let Some(extra) = receipts.next() {
             return Err(bad(
@@ -107,11 +129,9 @@ impl Store {
         batch.put_cf(self.cf(CF_COMMITS)?, height_key(parent.height), certificate);
         self.add_changes(&mut batch, &commit.changes)?;
         // Pending blocks at or below the new head are committed or on a dead branch.
-        batch.delete_range_cf(
-            self.cf(CF_PENDING)?,
-            height_key(0),
-            height_key(parent.height.saturating_add(1)),
-        );
+        // Point deletes of the few keys there, not a range deletion: range tombstones
+        // pile up one per commit and are replayed at every open (docs/STORAGE.md).
+        self.delete_pending(&mut batch, head.height, parent.height)?;
         batch.put_cf(
             self.cf(CF_META)?,
             META_HEAD,

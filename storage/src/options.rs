@@ -53,11 +53,20 @@ pub(crate) fn descriptors(names: &[String]) -> Vec<ColumnFamilyDescriptor> {
         .collect()
 }
 
+/// Write-ahead log kept before the column families holding the oldest log are flushed.
+pub(crate) const MAX_TOTAL_WAL_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Database-wide options shared by the writer and readers.
 pub(crate) fn db_options() -> Options {
     let mut opts = Options::default();
     opts.set_compression_type(DBCompressionType::Lz4);
     opts.set_keep_log_file_num(4);
+    // Column families written a little per commit (meta, pending, commits) would
+    // otherwise keep every write-ahead log alive until RocksDB's default cap (four
+    // times the sum of all write buffers, about 2.8 GB here), and an open replays all
+    // of it. With this cap the oldest logs' column families are flushed instead, so
+    // the log an open replays stays within it, whatever the uptime.
+    opts.set_max_total_wal_size(MAX_TOTAL_WAL_BYTES);
     opts
 }
 

@@ -1,11 +1,14 @@
 //! Blocks persisted before they commit: consensus stores a block durably before voting
 //! for it (`Action::PersistBlock`), so a certified block survives its voters' crashes.
 
-use cairn_types::{Block, Wire};
-use rocksdb::{IteratorMode, WriteBatch};
+use cairn_types::{Block, Height, Wire};
+use rocksdb::{ReadOptions, WriteBatch};
 
-use crate::schema::{CF_META, CF_PENDING, META_SAFETY, pending_key};
+use crate::schema::{CF_META, CF_PENDING, META_SAFETY, height_key, pending_key};
 use crate::{Result, StorageError, Store};
+
+/// A raw key and value.
+type RawEntry = (Box<[u8]>, Box<[u8]>);
 
 impl Store {
     /// Stores an uncommitted block durably (synced); returns only when it is on disk.
@@ -32,19 +35,65 @@ impl Store {
     pub fn pending_blocks(&self) -> Result<Vec<Block>> {
         let head = self.head()?.height;
         let mut blocks = Vec::new();
-        for item in self
-            .db
-            .iterator_cf(self.cf(CF_PENDING)?, IteratorMode::Start)
-        {
-            let (key, value) = item.map_err(StorageError::db("read"))?;
+        for (key, value) in self.pending_entries(head.saturating_add(1), Height::MAX)? {
             let block = Block::from_wire(&value).map_err(|e| {
                 StorageError::corrupt("pending", &key, format!("undecodable block: {e}"))
             })?;
-            if block.header.height > head {
-                blocks.push(block);
-            }
+            blocks.push(block);
         }
         Ok(blocks)
+    }
+
+    /// Adds to `batch` a point delete of every pending block of height `above + 1 ..=
+    /// up_to`. Pending blocks of height ≤ `above` were deleted by earlier commits (and
+    /// at open), so only this range is read: the cost of a commit does not grow with
+    /// the number of commits before it.
+    pub(crate) fn delete_pending(
+        &self,
+        batch: &mut WriteBatch,
+        above: Height,
+        up_to: Height,
+    ) -> Result<()> {
+        let cf = self.cf(CF_PENDING)?;
+        for (key, _) in self.pending_entries(above.saturating_add(1), up_to)? {
+            batch.delete_cf(cf, key);
+        }
+        Ok(())
+    }
+
+    /// Deletes pending blocks at or below the committed head left by a store written
+    /// before commits deleted them one by one (or by a crash between writes of an
+    /// older version); run once at open.
+    pub(crate) fn purge_committed_pending(&self) -> Result<()> {
+        let head = self.head()?.height;
+        let mut batch = WriteBatch::default();
+        self.delete_pending(&mut batch, 0, head)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.write(batch, "stale pending-block clean-up")?;
+        // Compact the range so that its tombstones are not replayed at later opens.
+        let cf = self.cf(CF_PENDING)?;
+        self.db
+            .compact_range_cf(cf, None::<&[u8]>, Some(height_key(head.saturating_add(1))));
+        Ok(())
+    }
+
+    /// The pending entries of heights `from ..= to`, read with iterator bounds so that
+    /// deleted entries outside the range are never visited.
+    fn pending_entries(&self, from: Height, to: Height) -> Result<Vec<RawEntry>> {
+        if from > to {
+            return Ok(Vec::new());
+        }
+        let mut options = ReadOptions::default();
+        options.set_iterate_lower_bound(height_key(from).to_vec());
+        if let Some(end) = to.checked_add(1) {
+            options.set_iterate_upper_bound(height_key(end).to_vec());
+        }
+        self.db
+            .iterator_cf_opt(self.cf(CF_PENDING)?, options, rocksdb::IteratorMode::Start)
+            .map(|item| item.map_err(StorageError::db("read")))
+            .collect()
     }
 
     /// The stored uncommitted block `id` of height `height`, if any: one point read.

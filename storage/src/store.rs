@@ -70,6 +70,7 @@ impl Store {
             Some(found) => store.check_chain(found)?,
             None => store.initialise()?,
         }
+        store.purge_committed_pending()?;
         Ok(store)
     }
 

@@ -198,6 +198,7 @@ impl ChainBuilder {
         CommitBatch {
             blocks,
             certificate,
+            earlier_certificates: Vec::new(),
             receipts,
             changes,
             state_roots,

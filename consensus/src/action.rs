@@ -77,4 +77,68 @@ pub enum Action {
     },
     /// A validator signed two conflicting messages: log it and keep it as evidence.
     Evidence(Evidence),
+    /// This validator stopped signing to recover its safety state, or finished and
+    /// signs again. Log it (at warning level: an operator wants to know). Nothing else
+    /// to do: the `PersistSafety` that records the change comes before it in the batch.
+    Recovery(Recovery),
+}
+
+/// A step of a recovery of the safety state (docs/PROTOCOL.md, "Re-entry without
+/// safety state").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recovery {
+    /// From now on this validator signs nothing — no vote, timeout or proposal — and
+    /// follows the chain while it asks the others for their highest certificates
+    /// (`Message::StatusRequest`, at start and each time its round timer fires).
+    Started {
+        /// Why.
+        reason: RecoveryReason,
+        /// Answers from distinct other validators it waits for:
+        /// `n − quorum + f + 1` (`2f + 1` for `n = 3f + 1`).
+        replies_needed: usize,
+    },
+    /// Enough validators answered: it signs again, from `signs_from_round` on.
+    Finished {
+        /// The first round it may sign in: the highest round the answers certified,
+        /// plus 3.
+        signs_from_round: Round,
+        /// The highest round the answers certified.
+        highest_reported_round: Round,
+        /// Distinct validators that answered.
+        replies: usize,
+    },
+}
+
+/// Why a validator recovers its safety state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryReason {
+    /// It started from a safety state marked recovering: none was found
+    /// (`SafetyData::recovering`), or a recovery had not finished before a restart.
+    AtStart,
+    /// A valid certificate holds this validator's own signature for `round`, above
+    /// its `highest_voted_round`: its safety state is older than what it signed (a
+    /// restored backup, say).
+    OwnSignatureAbove {
+        /// The round of the signature found.
+        round: Round,
+        /// The highest voted round of the safety state it holds.
+        highest_voted_round: Round,
+    },
+}
+
+impl std::fmt::Display for RecoveryReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecoveryReason::AtStart => {
+                write!(f, "started without a usable safety state")
+            }
+            RecoveryReason::OwnSignatureAbove {
+                round,
+                highest_voted_round,
+            } => write!(
+                f,
+                "a certificate holds this validator's signature for round {round}, above its highest voted round {highest_voted_round}: the safety state is stale"
+            ),
+        }
+    }
 }

@@ -12,7 +12,9 @@ use crate::collect::{TimeoutCollector, VoteCollector};
 /// Verified certificates remembered before the cache is emptied.
 const VERIFIED_CACHE_LIMIT: usize = 4096;
 
-use crate::{Action, BlockInfo, Config, ConsensusError, Event, SafetyData};
+use crate::{
+    Action, BlockInfo, Config, ConsensusError, Event, Recovery, RecoveryReason, SafetyData,
+};
 
 /// Everything needed to start (or restart) a validator's state machine.
 pub struct Setup {
@@ -63,6 +65,12 @@ pub struct Consensus {
     /// entered its round or its timer last fired: each is helped once per period, so
     /// a replayed stale timeout cannot make this validator send a stream.
     pub(crate) helped: BTreeSet<ValidatorId>,
+    /// Validators sent this validator's status since it entered its round or its
+    /// timer last fired: each `StatusRequest` asker is answered once per period.
+    pub(crate) status_answered: BTreeSet<ValidatorId>,
+    /// While recovering: the highest round certified by each distinct validator's
+    /// answer to this validator's `StatusRequest`.
+    pub(crate) status_replies: BTreeMap<ValidatorId, Round>,
     /// Proposals waiting for a missing ancestor, one per round.
     pub(crate) pending: BTreeMap<Round, (ValidatorId, Proposal)>,
     /// Blocks asked for and not yet received.
@@ -130,6 +138,8 @@ impl Consensus {
             double_proposals: BTreeSet::new(),
             vote_resends: (0, 0),
             helped: BTreeSet::new(),
+            status_answered: BTreeSet::new(),
+            status_replies: BTreeMap::new(),
             pending: BTreeMap::new(),
             fetching: BTreeSet::new(),
             pending_commit: None,
@@ -174,6 +184,21 @@ impl Consensus {
         &self.safety
     }
 
+    /// Whether this validator is recovering its safety state: it signs nothing until
+    /// [`Consensus::recovery_quorum`] other validators have answered its
+    /// `StatusRequest` (see [`SafetyData::recovering`]).
+    pub fn is_recovering(&self) -> bool {
+        self.safety.recovering
+    }
+
+    /// Answers from distinct other validators a recovering validator waits for:
+    /// `n − quorum + f + 1` (`2f + 1` for `n = 3f + 1`). Among that many, one is an
+    /// honest validator that signed the certificate this validator last relied on.
+    pub fn recovery_quorum(&self) -> usize {
+        let v = &self.validators;
+        (v.len() + v.max_faulty() + 1).saturating_sub(v.quorum())
+    }
+
     /// This validator's id.
     pub fn id(&self) -> ValidatorId {
         self.me
@@ -189,6 +214,17 @@ impl Consensus {
         self.tree.get(id)
     }
 
+    /// Whether the recovery rule is switched off (simulator self-test only).
+    #[cfg(feature = "unsafe-test-variants")]
+    pub(crate) fn skip_recovery(&self) -> bool {
+        self.unsafe_variant.skip_recovery
+    }
+
+    #[cfg(not(feature = "unsafe-test-variants"))]
+    pub(crate) fn skip_recovery(&self) -> bool {
+        false
+    }
+
     /// Breaks a safety rule on purpose, for the simulator's self-test.
     #[cfg(feature = "unsafe-test-variants")]
     pub fn set_unsafe_variant(&mut self, variant: crate::UnsafeVariant) {
@@ -199,8 +235,19 @@ impl Consensus {
     /// (after the high QC or the high TC), or in the highest round already voted or
     /// timed out in if that is later (a stored timeout for it is re-broadcast when its
     /// timer fires). The persisted TC that ended the previous round is used again, to
-    /// propose and to help validators still in it.
+    /// propose and to help validators still in it. A recovering validator also says
+    /// so and asks the others for their certificates.
     fn on_start(&mut self) {
+        if self.skip_recovery() {
+            self.safety.recovering = false;
+        }
+        if self.safety.recovering {
+            let replies_needed = self.recovery_quorum();
+            self.emit(Action::Recovery(Recovery::Started {
+                reason: RecoveryReason::AtStart,
+                replies_needed,
+            }));
+        }
         let resume = self
             .safety
             .highest_voted_round
@@ -211,6 +258,9 @@ impl Consensus {
             .clone()
             .filter(|tc| tc.round.checked_add(1) == Some(resume));
         self.enter_round(resume);
+        if self.safety.recovering {
+            self.ask_for_status();
+        }
     }
 
     /// Enters `round`: forgets older bookkeeping, arms the timer and, if this
@@ -223,6 +273,7 @@ impl Consensus {
         self.proposals = self.proposals.split_off(&keep_from);
         self.double_proposals = self.double_proposals.split_off(&keep_from);
         self.helped.clear();
+        self.status_answered.clear();
         self.pending = self.pending.split_off(&round);
         let horizon = round.saturating_sub(self.config.round_window);
         let high = self.safety.high_qc.block_id();
@@ -278,6 +329,28 @@ impl Consensus {
             self.verified.clear();
         }
         self.verified.insert(hash);
+        true
+    }
+
+    /// Verifies a QC once (see [`Self::verify_once`]) and, if valid, checks whether it
+    /// holds a signature of this validator that its safety state does not know of.
+    pub(crate) fn verify_qc(&mut self, qc: &QuorumCert) -> bool {
+        if !self.verify_once(qc, |c, v| qc.verify(c, v)) {
+            return false;
+        }
+        self.notice_own_signature(qc.round(), qc.signatures.iter().map(|(id, _)| *id));
+        true
+    }
+
+    /// Verifies a TC once and, if valid, checks it (and the QC it carries) for a
+    /// signature of this validator that its safety state does not know of.
+    pub(crate) fn verify_tc(&mut self, tc: &TimeoutCert) -> bool {
+        if !self.verify_once(tc, |c, v| tc.verify(c, v)) {
+            return false;
+        }
+        self.notice_own_signature(tc.round, tc.entries.iter().map(|e| e.signer));
+        let qc = &tc.high_qc;
+        self.notice_own_signature(qc.round(), qc.signatures.iter().map(|(id, _)| *id));
         true
     }
 

@@ -3,7 +3,7 @@
 //! [`Consensus::handle`] takes an [`Event`] (a message from a validator, a local timer
 //! going off, a payload or a fetched block) and returns [`Action`]s for the driver
 //! (persist safety state, send, broadcast, arm a timer, ask for a payload, commit
-//! blocks, fetch a block, report evidence). There is no clock, no I/O and no
+//! blocks, fetch a block, report evidence, report a recovery of the safety state). There is no clock, no I/O and no
 //! randomness inside: the same events give the same actions, which is what lets the
 //! simulator (`sim`, feature `sim`) replay any run from a seed.
 //!
@@ -30,14 +30,14 @@ pub mod sim;
 #[cfg(test)]
 mod tests;
 
-pub use action::Action;
+pub use action::{Action, Recovery, RecoveryReason};
 pub use block_tree::BlockInfo;
 pub use config::Config;
 pub use core::{Consensus, Setup};
 pub use error::ConsensusError;
 pub use event::Event;
 pub use evidence::Evidence;
-pub use message::Message;
+pub use message::{Message, RoundStatus};
 #[cfg(feature = "unsafe-test-variants")]
 pub use safety::UnsafeVariant;
 pub use safety::{SafetyData, SafetyError};

@@ -27,6 +27,15 @@ pub struct SafetyData {
     /// validator is in — a round follows a QC or a TC — so that after a restart it may
     /// still time out in that round, and can show other validators how it got there.
     pub high_tc: Option<TimeoutCert>,
+    /// This validator may have signed messages it no longer remembers (it started
+    /// without its safety state, or found its own signature in a certificate above
+    /// `highest_voted_round`). While set it signs nothing — no vote, timeout or
+    /// proposal — and asks the others for their highest certificates; once enough
+    /// have answered it raises `highest_voted_round` and `highest_proposed_round`
+    /// past every round it could have signed in, drops `last_vote` and
+    /// `last_timeout`, and clears the flag (docs/PROTOCOL.md, "Re-entry without
+    /// safety state").
+    pub recovering: bool,
 }
 
 impl SafetyData {
@@ -39,6 +48,19 @@ impl SafetyData {
             last_vote: None,
             last_timeout: None,
             high_tc: None,
+            recovering: false,
+        }
+    }
+
+    /// The state of a validator that has run on chain `chain` before but lost its
+    /// safety state (an empty or replaced data directory): the genesis state, marked
+    /// recovering, so it signs nothing until other validators have told it how far the
+    /// chain got. The driver uses it when the store holds no safety state but shows
+    /// that the node has run before.
+    pub fn recovering(chain: &ChainId) -> SafetyData {
+        SafetyData {
+            recovering: true,
+            ..SafetyData::genesis(chain)
         }
     }
 
@@ -85,7 +107,9 @@ pub enum SafetyError {
         /// The highest QC round reported in the timeout certificate.
         tc_high_qc_round: Round,
     },
-    /// Timing out in a round below one already voted in.
+    /// Timing out in a round below one already voted in, or in the highest voted round
+    /// itself without a vote of this validator there (after a recovery that round is
+    /// barred: it may hold a forgotten signature).
     #[error("cannot time out in round {round}: already voted in round {highest_voted_round}")]
     TimeoutBelowVoted {
         /// The round asked for.
@@ -125,6 +149,16 @@ pub enum SafetyError {
         /// The highest round proposed in.
         highest_proposed_round: Round,
     },
+    /// The validator is recovering its safety state (`SafetyData::recovering`): it
+    /// may have signed in this round before, so it signs nothing until enough other
+    /// validators have reported their highest certificates.
+    #[error(
+        "recovering the safety state: signs nothing in round {round} until enough validators have reported their highest certificates"
+    )]
+    Recovering {
+        /// The round asked for.
+        round: Round,
+    },
 }
 
 /// Rule switches for the simulator's self-test: each breaks one safety rule so the
@@ -134,12 +168,17 @@ pub enum SafetyError {
 pub struct UnsafeVariant {
     /// Skip the `round > highest_voted_round` check when voting.
     pub skip_voted_round_check: bool,
+    /// Ignore the recovering flag: a validator that lost its safety state signs at
+    /// once from the genesis state, and never switches to recovering on finding its
+    /// own signature above its highest voted round.
+    pub skip_recovery: bool,
 }
 
 impl SafetyData {
     /// May this validator vote for a block of round `round` whose QC has round
     /// `qc_round`, entered after timeout certificate `tc` (if any)? The rules:
     ///
+    /// 0. not `recovering` — it may have voted in this round already;
     /// 1. `round > highest_voted_round` — one vote per round, never a vote in a round
     ///    already timed out in;
     /// 2. `round == qc_round + 1` — the block directly extends a certified parent; or
@@ -154,6 +193,7 @@ impl SafetyData {
         qc_round: Round,
         tc: Option<&TimeoutCert>,
     ) -> Result<(), SafetyError> {
+        self.check_not_recovering(round)?;
         if round <= self.highest_voted_round {
             return Err(SafetyError::AlreadyVoted {
                 round,
@@ -192,8 +232,12 @@ impl SafetyData {
     /// May this validator time out in `round`, carrying a QC of round `qc_round` and
     /// the TC `tc` (if any)? The rules:
     ///
-    /// 1. `round >= highest_voted_round` — a validator may time out in the round it
-    ///    voted in, but never go back to an earlier round;
+    /// 0. not `recovering`;
+    /// 1. `round > highest_voted_round`, or `round == highest_voted_round` and
+    ///    `last_vote` is in that round — a validator may time out in the round it
+    ///    voted in (its own timeout there, if it has one, is re-sent, never signed
+    ///    again), but never go back to an earlier round, nor time out in a highest
+    ///    voted round it holds no vote for: after a recovery that round is barred;
     /// 2. `qc_round >= high_qc.round` — the timeout reports the highest QC seen, so a
     ///    TC never hides a QC a quorum may be locked on;
     /// 3. `round == qc_round + 1`, or `round == tc.round + 1` — the round follows a QC
@@ -206,7 +250,12 @@ impl SafetyData {
         qc_round: Round,
         tc: Option<&TimeoutCert>,
     ) -> Result<(), SafetyError> {
-        if round < self.highest_voted_round {
+        self.check_not_recovering(round)?;
+        let voted_here = self
+            .last_vote
+            .as_ref()
+            .is_some_and(|v| v.data.round == round);
+        if round < self.highest_voted_round || (round == self.highest_voted_round && !voted_here) {
             return Err(SafetyError::TimeoutBelowVoted {
                 round,
                 highest_voted_round: self.highest_voted_round,
@@ -231,8 +280,10 @@ impl SafetyData {
         }
     }
 
-    /// May this validator propose in `round`? Only once per round, ever.
+    /// May this validator propose in `round`? Only once per round, ever, and never
+    /// while `recovering`.
     pub fn check_propose(&self, round: Round) -> Result<(), SafetyError> {
+        self.check_not_recovering(round)?;
         if round <= self.highest_proposed_round {
             return Err(SafetyError::AlreadyProposed {
                 round,
@@ -240,6 +291,15 @@ impl SafetyData {
             });
         }
         Ok(())
+    }
+
+    /// Rule 0 of every check: a recovering validator signs nothing.
+    fn check_not_recovering(&self, round: Round) -> Result<(), SafetyError> {
+        if self.recovering {
+            Err(SafetyError::Recovering { round })
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -330,9 +390,27 @@ mod tests {
         }
     }
 
+    /// An (unsigned) vote of this validator in `round`.
+    fn vote(round: Round) -> Vote {
+        Vote {
+            data: cairn_types::VoteData {
+                block_id: Hash::ZERO,
+                round,
+                height: 1,
+                parent_id: Hash::ZERO,
+                parent_round: round - 1,
+            },
+            voter: ValidatorId(0),
+            signature: Signature([0; 64]),
+        }
+    }
+
     #[test]
     fn timeouts_never_go_back() {
-        let s = holding(5, 4, Some(5));
+        let s = SafetyData {
+            last_vote: Some(vote(5)),
+            ..holding(5, 4, Some(5))
+        };
         assert!(s.check_timeout(5, 4, None).is_ok());
         assert!(s.check_timeout(6, 4, s.high_tc.as_ref()).is_ok());
         assert_eq!(
@@ -386,6 +464,52 @@ mod tests {
         assert_eq!(holding(0, 4, None).justified_round(), 5);
         assert_eq!(holding(7, 4, Some(6)).justified_round(), 7);
         assert_eq!(holding(7, 8, Some(6)).justified_round(), 9);
+    }
+
+    #[test]
+    fn no_timeout_in_the_highest_voted_round_without_a_vote_there() {
+        // After a recovery the highest voted round is barred: no vote of its own there.
+        let s = holding(5, 4, None);
+        assert_eq!(
+            s.check_timeout(5, 4, None),
+            Err(SafetyError::TimeoutBelowVoted {
+                round: 5,
+                highest_voted_round: 5
+            })
+        );
+        // The last vote is of an earlier round: still barred.
+        let s = SafetyData {
+            last_vote: Some(vote(4)),
+            ..s
+        };
+        assert!(s.check_timeout(5, 4, None).is_err());
+        // The round after it is open.
+        assert!(s.check_timeout(6, 5, None).is_ok());
+    }
+
+    #[test]
+    fn a_recovering_validator_signs_nothing() {
+        let s = SafetyData::recovering(&ChainId(Hash::ZERO));
+        assert!(s.recovering && !SafetyData::genesis(&ChainId(Hash::ZERO)).recovering);
+        assert_eq!(
+            s.check_vote(1, 0, None),
+            Err(SafetyError::Recovering { round: 1 })
+        );
+        assert_eq!(
+            s.check_timeout(1, 0, None),
+            Err(SafetyError::Recovering { round: 1 })
+        );
+        assert_eq!(
+            s.check_propose(1),
+            Err(SafetyError::Recovering { round: 1 })
+        );
+        let done = SafetyData {
+            recovering: false,
+            ..s
+        };
+        assert!(done.check_vote(1, 0, None).is_ok());
+        assert!(done.check_timeout(1, 0, None).is_ok());
+        assert!(done.check_propose(1).is_ok());
     }
 
     #[test]

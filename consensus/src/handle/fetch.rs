@@ -49,9 +49,7 @@ impl Consensus {
             return;
         }
         let justify = block.header.justify.clone();
-        if block.check_well_formed(&self.chain).is_err()
-            || !self.verify_once(&justify, |c, v| justify.verify(c, v))
-        {
+        if block.check_well_formed(&self.chain).is_err() || !self.verify_qc(&justify) {
             return;
         }
         if block.header.height <= self.tree.root().height {

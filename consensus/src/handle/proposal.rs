@@ -27,13 +27,11 @@ impl Consensus {
             // validator catch up (forging one takes a quorum), and drop the rest
             // unverified.
             let qc = proposal.block.header.justify;
-            if qc.round() > self.safety.high_qc.round()
-                && self.verify_once(&qc, |c, v| qc.verify(c, v))
-            {
+            if qc.round() > self.safety.high_qc.round() && self.verify_qc(&qc) {
                 self.process_qc(qc, from);
             }
             if let Some(tc) = proposal.timeout_cert.filter(|tc| tc.round >= self.round)
-                && self.verify_once(&tc, |c, v| tc.verify(c, v))
+                && self.verify_tc(&tc)
             {
                 self.process_tc(tc, from);
             }
@@ -121,13 +119,12 @@ impl Consensus {
             return false;
         }
         let justify = &proposal.block.header.justify;
-        if !self.verify_once(justify, |c, v| justify.verify(c, v)) {
+        if !self.verify_qc(justify) {
             return false;
         }
         match &proposal.timeout_cert {
             Some(tc) => {
-                tc.round.checked_add(1) == Some(proposal.block.header.round)
-                    && self.verify_once(tc, |c, v| tc.verify(c, v))
+                tc.round.checked_add(1) == Some(proposal.block.header.round) && self.verify_tc(tc)
             }
             None => true,
         }
@@ -151,8 +148,12 @@ impl Consensus {
             .is_ok()
     }
 
-    /// Votes for the current round's proposal if the safety rules allow it.
+    /// Votes for the current round's proposal if the safety rules allow it (never
+    /// while recovering: the check is also the first rule of `check_vote`).
     fn try_vote(&mut self, proposal: &Proposal) {
+        if self.safety.recovering {
+            return;
+        }
         let header = &proposal.block.header;
         if self
             .tree
@@ -202,8 +203,12 @@ impl Consensus {
     }
 
     /// If this validator already voted in the proposal's round, re-sends that vote
-    /// when it is for this very block (never a new one) and returns true.
+    /// when it is for this very block (never a new one) and returns true. A recovering
+    /// validator sends nothing (its stored vote may be stale).
     fn resend_vote_for(&mut self, proposal: &Proposal) -> bool {
+        if self.safety.recovering {
+            return true;
+        }
         let Some(vote) = &self.safety.last_vote else {
             return false;
         };

@@ -8,12 +8,17 @@ use crate::{Action, Consensus, Message};
 
 impl Consensus {
     /// The local timer for `round` went off: time out (or re-broadcast the timeout
-    /// already signed for this round) and re-arm the timer while the round lasts.
+    /// already signed for this round) and re-arm the timer while the round lasts. A
+    /// recovering validator instead asks the others for their certificates again.
     pub(crate) fn on_local_timeout(&mut self, round: Round) {
         if round != self.round {
             return;
         }
         self.helped.clear();
+        self.status_answered.clear();
+        if self.safety.recovering {
+            self.ask_for_status();
+        }
         self.time_out(round);
         if self.round == round {
             let after_ms = self
@@ -26,8 +31,12 @@ impl Consensus {
     /// Signs and broadcasts a timeout for `round` (once per round; afterwards the
     /// stored one is re-sent) if the safety rules allow it: never below a round already
     /// voted in, always with the highest QC, and only in a round that follows that QC
-    /// or the high TC, which the timeout then carries.
+    /// or the high TC, which the timeout then carries. A recovering validator sends no
+    /// timeout at all, not even a stored one.
     fn time_out(&mut self, round: Round) {
+        if self.safety.recovering {
+            return;
+        }
         if let Some(stored) = self
             .safety
             .last_timeout
@@ -114,11 +123,11 @@ impl Consensus {
             return false;
         }
         let qc = &timeout.high_qc;
-        if !self.verify_once(qc, |c, v| qc.verify(c, v)) {
+        if !self.verify_qc(qc) {
             return false;
         }
         match &timeout.last_tc {
-            Some(tc) if tc.round >= self.round => self.verify_once(tc, |c, v| tc.verify(c, v)),
+            Some(tc) if tc.round >= self.round => self.verify_tc(tc),
             _ => true,
         }
     }

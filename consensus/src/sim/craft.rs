@@ -221,6 +221,15 @@ pub(crate) fn corrupt(ctx: &Ctx<'_>, message: Message, to: ValidatorId, rng: &mu
             Message::QuorumCert(qc)
         }
         Message::TimeoutCert(tc) => Message::TimeoutCert(forged_tc(ctx, tc.round, rng)),
+        Message::Status(mut status) => {
+            if status.high_qc.signatures.is_empty() {
+                status.high_tc = Some(forged_tc(ctx, status.high_qc.round() + 1, rng));
+            } else {
+                flip_qc(&mut status.high_qc, rng);
+            }
+            Message::Status(status)
+        }
+        Message::StatusRequest => Message::StatusRequest,
     }
 }
 

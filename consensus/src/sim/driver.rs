@@ -223,6 +223,7 @@ impl World {
                     }
                     self.ask_for_block(i, from, id);
                 }
+                Action::Recovery(step) => self.log(|| format!("#{i} RECOVERY {step:?}")),
                 Action::Evidence(evidence) => {
                     self.nodes[i].counters.evidence += 1;
                     let culprit = evidence.culprit();

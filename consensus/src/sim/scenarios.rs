@@ -255,6 +255,7 @@ pub fn unsafe_skip_voted_round(seed: u64) -> Scenario {
         .named("unsafe_skip_voted_round")
         .unsafe_variant(crate::UnsafeVariant {
             skip_voted_round_check: true,
+            ..Default::default()
         })
         .no_liveness_check()
         .run_until(15_000)

@@ -9,6 +9,7 @@ use cairn_types::{BoundedBytes, ChainId, Op, Transaction, TxPayload, ValidatorId
 use crate::*;
 
 mod limits;
+mod recovery;
 mod timeouts;
 
 struct Net {
@@ -20,6 +21,9 @@ struct Net {
     timers: Vec<Option<u64>>,
     txs_per_block: usize,
     nonce: u64,
+    /// Every block proposed, as the drivers' stores would hold it: a validator that
+    /// lost its data fetches committed blocks from here.
+    blocks: std::collections::HashMap<Hash, cairn_types::Block>,
 }
 
 fn chain() -> ChainId {
@@ -74,6 +78,7 @@ impl Net {
             timers: vec![None; n as usize],
             txs_per_block: 1,
             nonce: 0,
+            blocks: std::collections::HashMap::new(),
         }
     }
 
@@ -108,6 +113,9 @@ impl Net {
                     self.queue.push_back((to, Event::message(me, message)));
                 }
                 Action::Broadcast { message } => {
+                    if let Message::Proposal(p) = &message {
+                        self.blocks.insert(p.block.id(), p.block.clone());
+                    }
                     for i in 0..self.nodes.len() as u16 {
                         if i != me.0 {
                             self.queue
@@ -150,13 +158,18 @@ impl Net {
                     }
                 }
                 Action::FetchBlock { id, from } => {
-                    let block = self.nodes.iter().find_map(|n| n.tree.get(&id).cloned());
+                    let block = self
+                        .nodes
+                        .iter()
+                        .find_map(|n| n.tree.get(&id).cloned())
+                        .or_else(|| self.blocks.get(&id).cloned());
                     if let Some(block) = block {
                         self.queue.push_back((me, Event::BlockFetched { block }));
                     }
                     let _ = from;
                 }
                 Action::Evidence(e) => self.evidence.push(e),
+                Action::Recovery(_) => {}
             }
         }
     }

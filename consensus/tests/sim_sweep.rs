@@ -7,6 +7,9 @@
 //! * 2,000 of `mix_n4_attacks` and 800 of `mix_n7_attacks`: the same mixes drawing
 //!   from every behaviour, the attacks of issue 11 included (inflated high-QC
 //!   rounds, replay floods, malformed proposals);
+//! * 600 of `mix_n4_wiped` and 300 of `mix_n7_wiped`: the mixes with one honest
+//!   validator losing its data directory right after it signs (and one Byzantine
+//!   validator fewer); it must sign nothing twice and recover;
 //! * a few hundred seeds of each attack on its own, where it gets every chance:
 //!   `n4f1_inflated_high_qc`, `n4f1_replayer`, `n4f1_malformed_proposals` and
 //!   `n4_odd_client_signatures` (a client with small-order-R and non-canonical-s
@@ -53,6 +56,11 @@ fn sweep_2400_seeds_n4_and_n7() {
 #[test]
 fn sweep_2800_seeds_of_the_mixes_with_every_attack() {
     sweep_all(&[("mix_n4_attacks", 2_000), ("mix_n7_attacks", 800)]);
+}
+
+#[test]
+fn sweep_900_seeds_of_the_mixes_with_a_wiped_validator() {
+    sweep_all(&[("mix_n4_wiped", 600), ("mix_n7_wiped", 300)]);
 }
 
 #[test]

@@ -163,17 +163,23 @@ impl World {
                     self.nodes[i].safety = safety;
                 }
                 Action::Send { to, message } => {
-                    self.sent(i, honest, &message);
+                    let signed = self.sent(i, honest, &message);
                     self.send_to(i, to, Rc::new(message));
+                    if signed && self.crash_if_armed(i) {
+                        return;
+                    }
                 }
                 Action::Broadcast { message } => {
-                    self.sent(i, honest, &message);
+                    let signed = self.sent(i, honest, &message);
                     let message = Rc::new(message);
                     let targets: Vec<usize> = (0..self.nodes.len())
                         .filter(|&j| self.nodes[j].id != me)
                         .collect();
                     for to in targets {
                         self.send_instance(i, to, message.clone());
+                    }
+                    if signed && self.crash_if_armed(i) {
+                        return;
                     }
                 }
                 Action::ScheduleTimeout { round, after_ms } => {
@@ -223,7 +229,14 @@ impl World {
                     }
                     self.ask_for_block(i, from, id);
                 }
-                Action::Recovery(step) => self.log(|| format!("#{i} RECOVERY {step:?}")),
+                Action::Recovery(step) => {
+                    self.log(|| format!("#{i} RECOVERY {step:?}"));
+                    if let crate::Recovery::Finished { .. } = step {
+                        self.nodes[i].counters.recoveries += 1;
+                        // Progress now also waits for this instance to sign again.
+                        self.progress_changed = true;
+                    }
+                }
                 Action::Evidence(evidence) => {
                     self.nodes[i].counters.evidence += 1;
                     let culprit = evidence.culprit();
@@ -242,8 +255,18 @@ impl World {
         }
     }
 
-    /// Bookkeeping for a message leaving instance `i`.
-    fn sent(&mut self, i: usize, honest: bool, message: &Message) {
+    /// Instance `i` crashes now if a crash waits for its next signature; true if so.
+    fn crash_if_armed(&mut self, i: usize) -> bool {
+        if !std::mem::take(&mut self.nodes[i].crash_armed) {
+            return false;
+        }
+        self.crash(i);
+        true
+    }
+
+    /// Bookkeeping for a message leaving instance `i`. Returns whether it is a vote
+    /// or timeout signed by the instance itself.
+    fn sent(&mut self, i: usize, honest: bool, message: &Message) -> bool {
         self.log(|| format!("#{i} -> {} r{}", message.kind(), message.round()));
         if honest {
             let me = self.nodes[i].id;
@@ -266,6 +289,12 @@ impl World {
             let id = p.block.id();
             self.nodes[i].known.insert(id);
             self.blocks.entry(id).or_insert_with(|| p.block.clone());
+        }
+        let me = self.nodes[i].id;
+        match message {
+            Message::Vote(v) => v.voter == me,
+            Message::Timeout(t) => t.signer == me,
+            _ => false,
         }
     }
 

@@ -12,7 +12,10 @@ use crate::{Event, Message};
 pub(crate) enum Ev {
     Start(usize),
     Crash(usize),
-    Restart(usize),
+    /// From now on, the instance crashes right after it next sends a vote or timeout.
+    ArmCrash(usize),
+    /// The instance restarts; `true`: with its data directory wiped.
+    Restart(usize, bool),
     Deliver {
         to: usize,
         inc: u32,
@@ -75,13 +78,25 @@ impl World {
     pub(crate) fn dispatch(&mut self, event: Ev) {
         match event {
             Ev::Start(i) => self.start(i),
-            Ev::Crash(i) => {
-                self.mix(0xC0 + i as u64);
-                self.log(|| format!("#{i} CRASH"));
-                self.nodes[i].crash(self.scenario.durable_blocks);
+            Ev::Crash(i) => self.crash(i),
+            Ev::ArmCrash(i) => {
+                if self.nodes[i].is_up() {
+                    self.nodes[i].crash_armed = true;
+                }
             }
-            Ev::Restart(i) => {
-                self.log(|| format!("#{i} RESTART"));
+            Ev::Restart(i, wiped) => {
+                if self.nodes[i].is_up() {
+                    // An armed crash that never fired: it crashes now.
+                    self.nodes[i].crash_armed = false;
+                    self.crash(i);
+                }
+                if wiped {
+                    self.log(|| format!("#{i} RESTART WIPED"));
+                    let chain = self.chain;
+                    self.nodes[i].wipe(&chain);
+                } else {
+                    self.log(|| format!("#{i} RESTART"));
+                }
                 self.start(i);
             }
             Ev::Deliver {
@@ -134,6 +149,13 @@ impl World {
             }
             Ev::Tx => self.tx_arrives(),
         }
+    }
+
+    /// Instance `i` crashes: it loses everything it did not persist.
+    pub(crate) fn crash(&mut self, i: usize) {
+        self.mix(0xC0 + i as u64);
+        self.log(|| format!("#{i} CRASH"));
+        self.nodes[i].crash(self.scenario.durable_blocks);
     }
 
     fn start(&mut self, i: usize) {

@@ -1,5 +1,7 @@
-//! Faults in a scenario: crashes (with restarts) and partitions, and the small
-//! builders that describe them fluently (`.crash(2).at(5_000).restart_at(9_000)`,
+//! Faults in a scenario: crashes (with restarts, possibly with a wiped data
+//! directory) and partitions, and the small builders that describe them fluently
+//! (`.crash(2).at(5_000).restart_at(9_000)`,
+//! `.crash(1).after_signing(3_000).restart_wiped_at(4_000)`,
 //! `.partition(&[&[0, 1], &[2, 3]]).heal_at(20_000)`).
 
 use super::network::Partition;
@@ -14,6 +16,14 @@ pub struct Crash {
     pub at_ms: u64,
     /// When it restarts from what it persisted (never if `None`).
     pub restart_ms: Option<u64>,
+    /// Whether it crashes right after the first vote or timeout it sends at or after
+    /// `at_ms` (the rest of that batch of actions is lost: the worst moment to lose
+    /// what it remembers) instead of at `at_ms`. If it has sent none by `restart_ms`,
+    /// it crashes then and restarts at once.
+    pub after_signing: bool,
+    /// Whether it restarts with an empty data directory: no safety state (it gets
+    /// `SafetyData::recovering`), no blocks, no committed chain.
+    pub wiped: bool,
 }
 
 /// A crash being described: when it happens.
@@ -29,6 +39,17 @@ impl CrashBuilder {
             scenario: self.scenario,
             instance: self.instance,
             at_ms,
+            after_signing: false,
+        }
+    }
+
+    /// The crash happens right after the first vote or timeout the instance sends at
+    /// or after `from_ms`, before anything else of that batch (see
+    /// [`Crash::after_signing`]).
+    pub fn after_signing(self, from_ms: u64) -> CrashAt {
+        CrashAt {
+            after_signing: true,
+            ..self.at(from_ms)
         }
     }
 }
@@ -38,24 +59,34 @@ pub struct CrashAt {
     scenario: Scenario,
     instance: usize,
     at_ms: u64,
+    after_signing: bool,
 }
 
 impl CrashAt {
     /// Restarts it at `restart_ms` from what it persisted.
     pub fn restart_at(self, restart_ms: u64) -> Scenario {
-        self.finish(Some(restart_ms))
+        self.finish(Some(restart_ms), false)
+    }
+
+    /// Restarts it at `restart_ms` with its data directory wiped: it has lost its
+    /// safety state, its blocks and its committed chain, and starts from
+    /// `SafetyData::recovering`, as the node does when it finds no safety state.
+    pub fn restart_wiped_at(self, restart_ms: u64) -> Scenario {
+        self.finish(Some(restart_ms), true)
     }
 
     /// It never comes back.
     pub fn forever(self) -> Scenario {
-        self.finish(None)
+        self.finish(None, false)
     }
 
-    fn finish(mut self, restart_ms: Option<u64>) -> Scenario {
+    fn finish(mut self, restart_ms: Option<u64>, wiped: bool) -> Scenario {
         self.scenario.crashes.push(Crash {
             instance: self.instance,
             at_ms: self.at_ms,
             restart_ms,
+            after_signing: self.after_signing,
+            wiped,
         });
         self.scenario
     }
@@ -127,10 +158,21 @@ impl Scenario {
                 .iter()
                 .filter(|c| c.restart_ms.is_none())
                 .count();
+            // A wiped validator signs nothing until n − q + f + 1 others answer it, so
+            // it counts as faulty: with f silent Byzantine validators it never would.
+            let mut wiped: Vec<usize> = self
+                .crashes
+                .iter()
+                .filter(|c| c.wiped)
+                .map(|c| c.instance)
+                .collect();
+            wiped.sort_unstable();
+            wiped.dedup();
             assert!(
-                faulty.len() + down <= f,
-                "progress is checked but {} faulty + {down} crashed for good exceed f = {f}; use no_liveness_check()",
-                faulty.len()
+                faulty.len() + down + wiped.len() <= f,
+                "progress is checked but {} faulty + {down} crashed for good + {} wiped exceed f = {f}; use no_liveness_check()",
+                faulty.len(),
+                wiped.len()
             );
             let stable = self
                 .crashes

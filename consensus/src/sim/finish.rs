@@ -8,14 +8,15 @@ use super::world::World;
 
 impl World {
     /// Whether every honest running instance committed a block proposed after
-    /// progress became required.
+    /// progress became required, and signs (none is still recovering its safety
+    /// state).
     pub(crate) fn all_fresh(&self) -> bool {
         self.now >= self.stats.stable_ms
             && self
                 .nodes
                 .iter()
                 .filter(|n| n.is_honest() && n.is_up())
-                .all(|n| n.fresh)
+                .all(|n| n.fresh && !n.is_recovering())
     }
 
     pub(crate) fn min_honest_height(&self) -> u64 {
@@ -42,6 +43,12 @@ impl World {
                 let times = node.counters.commit_times.clone();
                 self.checker
                     .check_progress(i, &times, (from, until), bound, height);
+            }
+            if self.scenario.liveness_ms.is_some() && node.is_recovering() {
+                self.checker.violations.push(Violation::StillRecovering {
+                    instance: i,
+                    height,
+                });
             }
             if height < self.scenario.expect_commits {
                 let expected = self.scenario.expect_commits;
@@ -79,6 +86,9 @@ impl World {
                 },
                 evidence: n.counters.evidence,
                 crashes: n.counters.crashes,
+                wipes: n.counters.wipes,
+                recoveries: n.counters.recoveries,
+                recovering: n.is_recovering(),
                 sent: n.counters.sent,
             })
             .collect();

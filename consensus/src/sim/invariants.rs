@@ -6,7 +6,10 @@
 //! * No equivocation: no honest validator signs two different proposals, votes or
 //!   timeouts for one round — checked from every signed message and every persisted
 //!   safety state it emitted, across restarts — and its persisted highest voted round
-//!   never goes back. Evidence never names an honest validator.
+//!   never goes back. Evidence never names an honest validator. Signatures are
+//!   recorded by validator id, not by instance or incarnation, so a validator wiped
+//!   and restarted is the same signer as before; what a wipe resets is only the
+//!   persisted state that later states are compared with.
 //! * Progress: from GST (or its restart, if later) every honest running validator keeps
 //!   committing, with no gap longer than the scenario's bound.
 

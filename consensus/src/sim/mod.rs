@@ -13,7 +13,8 @@
 //! * a [`Workload`] of client transactions in bursts and idle gaps, and a mempool
 //!   that answers the leaders' payload requests, waiting up to the heartbeat;
 //! * crashes and restarts: a crashed validator loses everything but what it persisted
-//!   (its last `PersistSafety` and committed chain) and restarts from that;
+//!   (its last `PersistSafety` and committed chain) and restarts from that — or, wiped,
+//!   from nothing (`SafetyData::recovering`), possibly right after it signed;
 //! * up to f Byzantine validators ([`Behaviour`]) and Twins (two instances, one key);
 //! * invariants ([`Violation`]) checked as the run goes and at its end.
 //!

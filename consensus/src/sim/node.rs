@@ -26,6 +26,10 @@ pub(crate) struct NodeCounters {
     pub(crate) txs_committed: u64,
     pub(crate) evidence: u64,
     pub(crate) crashes: u32,
+    /// Restarts with a wiped data directory.
+    pub(crate) wipes: u32,
+    /// Recoveries of its safety state it finished.
+    pub(crate) recoveries: u32,
     /// Message copies it handed to the network (a broadcast counts once per peer).
     pub(crate) sent: u64,
 }
@@ -58,6 +62,8 @@ pub(crate) struct Node {
     pub(crate) fetching: BTreeMap<Hash, u32>,
     /// Whether it committed a block proposed after progress became required.
     pub(crate) fresh: bool,
+    /// Whether it crashes right after it next sends a vote or timeout.
+    pub(crate) crash_armed: bool,
     pub(crate) counters: NodeCounters,
 }
 
@@ -80,6 +86,7 @@ impl Node {
             payload_token: 0,
             fetching: BTreeMap::new(),
             fresh: false,
+            crash_armed: false,
             counters: NodeCounters::default(),
         }
     }
@@ -126,6 +133,22 @@ impl Node {
         self.core.insert(
             Consensus::new(setup).expect("the simulator builds a valid setup from persisted state"),
         )
+    }
+
+    /// Loses everything it persisted too, as with an empty data directory: it will
+    /// start from [`SafetyData::recovering`] with no blocks and no committed chain.
+    pub(crate) fn wipe(&mut self, chain: &ChainId) {
+        self.safety = SafetyData::recovering(chain);
+        self.committed = BlockInfo::genesis(chain);
+        self.committed_ids.clear();
+        self.persisted_blocks.clear();
+        self.known.clear();
+        self.counters.wipes += 1;
+    }
+
+    /// Whether its state machine is recovering its safety state.
+    pub(crate) fn is_recovering(&self) -> bool {
+        self.core.as_ref().is_some_and(Consensus::is_recovering)
     }
 
     /// Loses everything not persisted (blocks received too, unless `durable_blocks`).

@@ -33,6 +33,12 @@ pub struct NodeReport {
     pub evidence: u64,
     /// Times it crashed.
     pub crashes: u32,
+    /// Times it restarted with a wiped data directory.
+    pub wipes: u32,
+    /// Recoveries of its safety state it finished.
+    pub recoveries: u32,
+    /// Whether it was still recovering its safety state at the end.
+    pub recovering: bool,
     /// Message copies it sent (a broadcast counts once per recipient).
     pub sent: u64,
 }
@@ -166,7 +172,7 @@ impl fmt::Display for Outcome {
         for n in &self.nodes {
             writeln!(
                 f,
-                "  #{:<2} {:<4} {:<24} {:<4} round {:>5} height {:>5} commits {:>4} txs {:>6} signed p/v/t {}/{}/{} evidence {} crashes {} sent {}",
+                "  #{:<2} {:<4} {:<24} {:<4} round {:>5} height {:>5} commits {:>4} txs {:>6} signed p/v/t {}/{}/{} evidence {} crashes {} wipes {} recoveries {}{} sent {}",
                 n.instance,
                 n.id.to_string(),
                 n.role,
@@ -180,6 +186,9 @@ impl fmt::Display for Outcome {
                 n.signed.2,
                 n.evidence,
                 n.crashes,
+                n.wipes,
+                n.recoveries,
+                if n.recovering { " (recovering)" } else { "" },
                 n.sent
             )?;
         }

@@ -37,17 +37,24 @@ pub const SCENARIOS: &[(&str, Builder)] = &[
     ("n7f2_mixed", n7f2_mixed),
     ("n4_partition_heals", n4_partition_heals),
     ("n4_idle_network_is_cheap", n4_idle_network_is_cheap),
+    ("n4_wiped_after_signing", n4_wiped_after_signing),
+    ("n4f1_equivocation_with_wipes", n4f1_equivocation_with_wipes),
+    ("n7f2_wiped_with_equivocation", n7f2_wiped_with_equivocation),
     ("mix_n4", mix_n4),
     ("mix_n7", mix_n7),
     ("mix_n4_attacks", mix_n4_attacks),
     ("mix_n7_attacks", mix_n7_attacks),
+    ("mix_n4_wiped", mix_n4_wiped),
+    ("mix_n7_wiped", mix_n7_wiped),
 ];
 
 /// Scenarios that run honest validators with a broken safety rule (feature
 /// `unsafe-test-variants`): they must fail.
 #[cfg(feature = "unsafe-test-variants")]
-pub const UNSAFE_SCENARIOS: &[(&str, Builder)] =
-    &[("unsafe_skip_voted_round", unsafe_skip_voted_round)];
+pub const UNSAFE_SCENARIOS: &[(&str, Builder)] = &[
+    ("unsafe_skip_voted_round", unsafe_skip_voted_round),
+    ("unsafe_skip_recovery", unsafe_skip_recovery),
+];
 
 /// Every registered scenario of this build, by name.
 pub fn all() -> impl Iterator<Item = &'static (&'static str, Builder)> {
@@ -262,6 +269,105 @@ pub fn unsafe_skip_voted_round(seed: u64) -> Scenario {
         .trace(300)
 }
 
+/// Wipes honest validator `id` right after it signs a vote or timeout, again and
+/// again from `from_ms` until `until_ms` (every 1.5 to 3 s), and restarts it 50 to 200 ms
+/// later with an empty data directory.
+fn wipe_repeatedly(
+    mut s: Scenario,
+    rng: &mut Rng,
+    id: usize,
+    (from_ms, until_ms): (u64, u64),
+) -> Scenario {
+    let mut t = from_ms + rng.range(0, 1_000);
+    while t < until_ms {
+        let up = t + rng.range(50, 200);
+        s = s.crash(id).after_signing(t).restart_wiped_at(up);
+        t = up + rng.range(1_500, 3_000);
+    }
+    s
+}
+
+/// All honest; validator 2 loses its data directory twice, each time right after it
+/// signed a vote or timeout, and restarts without its safety state. It must sign
+/// nothing it may have signed before, and rejoin: the progress checks require it to
+/// sign again and commit.
+pub fn n4_wiped_after_signing(seed: u64) -> Scenario {
+    let mut rng = Rng::stream(seed, 0xE1);
+    let s = Scenario::n(4)
+        .named("n4_wiped_after_signing")
+        .drops(0.02)
+        .workload(Workload::Steady { per_sec: 30 });
+    let at = rng.range(1_500, 3_000);
+    s.crash(2)
+        .after_signing(at)
+        .restart_wiped_at(at + rng.range(50, 500))
+        .crash(2)
+        .after_signing(9_000)
+        .restart_wiped_at(9_000 + rng.range(50, 500))
+        .gst(5_000)
+        .run_until(30_000)
+        .liveness_within(20_000)
+        .expect_commits(5)
+}
+
+/// Validator 0 sends both its proposals to everyone, the second late and both again
+/// later; honest validator 2 loses its data directory right after signing, every few
+/// seconds, and 1 and 3 crash and restart from what they persisted. A wiped validator
+/// that voted for one of the two proposals must never vote for the other. Safety only:
+/// a Byzantine validator and a wiped one are two faults for f = 1 (the wiped one
+/// recovers only if the Byzantine one answers), but the chain must still grow.
+pub fn n4f1_equivocation_with_wipes(seed: u64) -> Scenario {
+    let mut rng = Rng::stream(seed, 0xE2);
+    let mut s = Scenario::n(4)
+        .named("n4f1_equivocation_with_wipes")
+        .byzantine(0, Behaviour::EquivocatingLeaderToAll)
+        .workload(Workload::Steady { per_sec: 30 });
+    s = wipe_repeatedly(s, &mut rng, 2, (500, 12_000));
+    for node in [1, 3] {
+        let mut t = rng.range(2_000, 4_000);
+        while t < 12_000 {
+            let up = t + rng.range(50, 200);
+            s = s.crash(node).at(t).restart_at(up);
+            t = up + rng.range(3_000, 5_000);
+        }
+    }
+    s.run_until(30_000).no_liveness_check().expect_commits(3)
+}
+
+/// Seven validators: an equivocating leader (to all) and an honest validator wiped
+/// right after signing, repeatedly, on a lossy network until GST. One Byzantine and
+/// one wiped validator are within f = 2, so progress is required, and the wiped one
+/// must rejoin each time.
+pub fn n7f2_wiped_with_equivocation(seed: u64) -> Scenario {
+    let mut rng = Rng::stream(seed, 0xE3);
+    let s = Scenario::n(7)
+        .named("n7f2_wiped_with_equivocation")
+        .byzantine(0, Behaviour::EquivocatingLeaderToAll)
+        .drops(0.03)
+        .workload(Workload::Steady { per_sec: 30 });
+    wipe_repeatedly(s, &mut rng, 3, (500, 8_000))
+        .gst(8_000)
+        .run_until(35_000)
+        .liveness_within(25_000)
+        .expect_commits(5)
+}
+
+/// [`n4f1_equivocation_with_wipes`] with honest validators that ignore the recovery
+/// rule: a wiped validator starts from the genesis state and signs at once. The
+/// simulator must catch it signing twice for one round.
+#[cfg(feature = "unsafe-test-variants")]
+pub fn unsafe_skip_recovery(seed: u64) -> Scenario {
+    n4f1_equivocation_with_wipes(seed)
+        .named("unsafe_skip_recovery")
+        .unsafe_variant(crate::UnsafeVariant {
+            skip_recovery: true,
+            ..Default::default()
+        })
+        .no_liveness_check()
+        .run_until(15_000)
+        .trace(300)
+}
+
 /// Faster rounds for the sweeps, so short runs cover many rounds and backoffs.
 fn sweep_config() -> Config {
     Config {
@@ -275,7 +381,13 @@ fn sweep_config() -> Config {
 /// A random shape for `n` validators drawn from the seed: up to f Byzantine validators
 /// (any behaviour, or twins), crashes and restarts, partitions, drops, duplicates and
 /// delays before a random GST, then progress required within the bound below.
-fn mix(name: &str, n: usize, seed: u64, behaviours: &[Behaviour]) -> Scenario {
+///
+/// With `wiped`, one more honest validator (not one of those that crash and keep their
+/// state) loses its data directory right after a vote or timeout it signs before GST,
+/// and there is one Byzantine validator fewer at most, as the wiped one counts as
+/// faulty until it has recovered. The wipe draws from a stream of its own, so the
+/// mixes without it keep their seeds' shapes.
+fn mix(name: &str, n: usize, seed: u64, behaviours: &[Behaviour], wiped: bool) -> Scenario {
     let mut rng = Rng::stream(seed, 0x313);
     let f = (n - 1) / 3;
     // After GST: the round in progress may run to the longest backoff, then up to
@@ -298,7 +410,7 @@ fn mix(name: &str, n: usize, seed: u64, behaviours: &[Behaviour]) -> Scenario {
         .gst(gst);
     let mut ids: Vec<usize> = (0..n).collect();
     rng.shuffle(&mut ids);
-    let faulty = rng.range(0, f as u64) as usize;
+    let faulty = rng.range(0, (f - usize::from(wiped)) as u64) as usize;
     let (bad, good) = ids.split_at(faulty);
     for &id in bad {
         let choice = rng.below(behaviours.len() as u64 + 1) as usize;
@@ -308,11 +420,21 @@ fn mix(name: &str, n: usize, seed: u64, behaviours: &[Behaviour]) -> Scenario {
         };
     }
     let mut stable = gst;
-    for &id in good.iter().take(rng.below(3) as usize) {
+    let crashed = rng.below(3) as usize;
+    for &id in good.iter().take(crashed) {
         let at = rng.range(500, gst);
         let back = at + rng.range(100, 3_000);
         stable = stable.max(back);
         s = s.crash(id).at(at).restart_at(back);
+    }
+    if wiped {
+        let mut wipe = Rng::stream(seed, 0x31B);
+        let intact = &good[crashed.min(good.len())..];
+        let id = intact[wipe.below(intact.len() as u64) as usize];
+        let at = wipe.range(500, gst);
+        let back = at + wipe.range(50, 2_000);
+        stable = stable.max(back);
+        s = s.crash(id).after_signing(at).restart_wiped_at(back);
     }
     if rng.chance(0.5) || !s.twins.is_empty() {
         let mut order: Vec<usize> = (0..s.instances()).collect();
@@ -335,21 +457,33 @@ fn mix(name: &str, n: usize, seed: u64, behaviours: &[Behaviour]) -> Scenario {
 /// The n = 4 (f = 1) mix the CI sweeps, drawing from [`Behaviour::CLASSIC`] (so a
 /// seed keeps its shape across versions).
 pub fn mix_n4(seed: u64) -> Scenario {
-    mix("mix_n4", 4, seed, &Behaviour::CLASSIC)
+    mix("mix_n4", 4, seed, &Behaviour::CLASSIC, false)
 }
 
 /// The n = 7 (f = 2) mix the CI sweeps, drawing from [`Behaviour::CLASSIC`].
 pub fn mix_n7(seed: u64) -> Scenario {
-    mix("mix_n7", 7, seed, &Behaviour::CLASSIC)
+    mix("mix_n7", 7, seed, &Behaviour::CLASSIC, false)
 }
 
 /// The n = 4 mix drawing from every behaviour ([`Behaviour::ALL`]), the attacks added
 /// since the classic mix included.
 pub fn mix_n4_attacks(seed: u64) -> Scenario {
-    mix("mix_n4_attacks", 4, seed, &Behaviour::ALL)
+    mix("mix_n4_attacks", 4, seed, &Behaviour::ALL, false)
 }
 
 /// The n = 7 mix drawing from every behaviour.
 pub fn mix_n7_attacks(seed: u64) -> Scenario {
-    mix("mix_n7_attacks", 7, seed, &Behaviour::ALL)
+    mix("mix_n7_attacks", 7, seed, &Behaviour::ALL, false)
+}
+
+/// The n = 4 mix with a validator wiped right after signing (and so no Byzantine
+/// one): it must recover and sign again, whatever the network and the crashes do.
+pub fn mix_n4_wiped(seed: u64) -> Scenario {
+    mix("mix_n4_wiped", 4, seed, &Behaviour::ALL, true)
+}
+
+/// The n = 7 mix with a validator wiped right after signing and at most one Byzantine
+/// validator of any behaviour (or twins).
+pub fn mix_n7_wiped(seed: u64) -> Scenario {
+    mix("mix_n7_wiped", 7, seed, &Behaviour::ALL, true)
 }

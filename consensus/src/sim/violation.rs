@@ -122,6 +122,14 @@ pub enum Violation {
         /// Virtual time when it was stopped.
         at_ms: u64,
     },
+    /// An honest validator was still recovering its safety state at the end of a run
+    /// that requires progress: it never got the answers it needs to sign again.
+    StillRecovering {
+        /// The instance.
+        instance: usize,
+        /// Its committed height.
+        height: Height,
+    },
     /// An honest validator committed fewer blocks than the scenario expects.
     TooFewCommits {
         /// The instance.
@@ -140,6 +148,7 @@ impl Violation {
             self,
             Violation::NoProgress { .. }
                 | Violation::TooFewCommits { .. }
+                | Violation::StillRecovering { .. }
                 | Violation::Runaway { .. }
         )
     }
@@ -263,6 +272,10 @@ impl fmt::Display for Violation {
             } => write!(
                 f,
                 "LIVENESS: message storm: {events} events processed and {queued} waiting at t={at_ms} ms; run stopped"
+            ),
+            Violation::StillRecovering { instance, height } => write!(
+                f,
+                "LIVENESS: instance {instance} was still recovering its safety state at the end (height {height}): it never signed again"
             ),
             Violation::TooFewCommits {
                 instance,

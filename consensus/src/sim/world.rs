@@ -130,9 +130,14 @@ impl World {
             world.queue.push(0, Ev::Start(instance));
         }
         for c in &scenario.crashes {
-            world.queue.push(c.at_ms, Ev::Crash(c.instance));
+            let crash = if c.after_signing {
+                Ev::ArmCrash(c.instance)
+            } else {
+                Ev::Crash(c.instance)
+            };
+            world.queue.push(c.at_ms, crash);
             if let Some(at) = c.restart_ms {
-                world.queue.push(at, Ev::Restart(c.instance));
+                world.queue.push(at, Ev::Restart(c.instance, c.wiped));
             }
         }
         if let Some(at) = world.mempool.next_arrival(0) {

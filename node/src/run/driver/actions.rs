@@ -1,7 +1,7 @@
 //! Performing the core's actions, in order (consensus/README.md lists the duties).
 
 use anyhow::{Context, Result};
-use cairn_consensus::{Action, Event, Evidence, Message};
+use cairn_consensus::{Action, Event, Evidence, Message, Recovery};
 use cairn_types::{Block, ValidatorId, Wire};
 use parity_scale_codec::Encode;
 use tokio::time::Instant;
@@ -57,6 +57,7 @@ impl Driver {
             } => self.commit(blocks, certificate).await?,
             Action::FetchBlock { id, from } => self.fetch(id, from),
             Action::Evidence(evidence) => self.record_evidence(&evidence),
+            Action::Recovery(step) => log_recovery(&step),
         }
         Ok(None)
     }
@@ -107,5 +108,30 @@ impl Driver {
             file = %file.display(),
             "EQUIVOCATION: a validator signed two conflicting messages for one round"
         );
+    }
+}
+
+/// Logs a step of the recovery of the safety state (docs/PROTOCOL.md, "Re-entry
+/// without safety state"): while it lasts this validator signs nothing.
+fn log_recovery(step: &Recovery) {
+    match step {
+        Recovery::Started {
+            reason,
+            replies_needed,
+        } => tracing::warn!(
+            %reason,
+            replies_needed,
+            "RECOVERING the consensus safety state: following the chain without signing until {replies_needed} validators report their highest certificates"
+        ),
+        Recovery::Finished {
+            signs_from_round,
+            highest_reported_round,
+            replies,
+        } => tracing::warn!(
+            signs_from_round,
+            highest_reported_round,
+            replies,
+            "RECOVERED the consensus safety state: signing again from round {signs_from_round}"
+        ),
     }
 }

@@ -284,5 +284,6 @@ fn action_name(action: &Action) -> &'static str {
         Action::Commit { .. } => "commit",
         Action::FetchBlock { .. } => "fetch_block",
         Action::Evidence(_) => "evidence",
+        Action::Recovery(_) => "recovery",
     }
 }

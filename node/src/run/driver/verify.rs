@@ -400,6 +400,8 @@ fn signature_count(message: &Message) -> u32 {
         Message::Timeout(t) => 1 + t.high_qc.signatures.len() + t.last_tc.as_ref().map_or(0, tc),
         Message::QuorumCert(qc) => qc.signatures.len(),
         Message::TimeoutCert(cert) => tc(cert),
+        Message::StatusRequest => 0,
+        Message::Status(s) => s.high_qc.signatures.len() + s.high_tc.as_ref().map_or(0, tc),
     };
     u32::try_from(entries).unwrap_or(u32::MAX)
 }
@@ -420,6 +422,12 @@ pub fn check(
         Message::Timeout(t) => t.verify(chain, validators),
         Message::QuorumCert(qc) => qc.verify(chain, validators),
         Message::TimeoutCert(tc) => tc.verify(chain, validators),
+        Message::StatusRequest => Ok(()),
+        Message::Status(s) => s.high_qc.verify(chain, validators).and_then(|()| {
+            s.high_tc
+                .as_ref()
+                .map_or(Ok(()), |tc| tc.verify(chain, validators))
+        }),
     };
     checked.map_err(|e| e.to_string())
 }

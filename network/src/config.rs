@@ -93,9 +93,12 @@ pub struct NetworkConfig {
     pub key: SecretKey,
     /// Address to listen on, e.g. `/ip4/127.0.0.1/tcp/30400`.
     pub listen: Multiaddr,
-    /// The validators' peer ids in validator order: `ValidatorId(i)` is entry `i`.
-    /// Only these may connect.
+    /// The permitted peers' ids: the validators in validator order (`ValidatorId(i)`
+    /// is entry `i`), then any full nodes permitted to connect. Only these may connect.
     pub validators: Vec<PeerId>,
+    /// How many leading entries of `validators` are validators: broadcasts go to
+    /// them only; the rest (full nodes) get only what is sent or answered to them.
+    pub validator_count: usize,
     /// Known dial addresses per validator (same order; empty if unknown).
     pub addresses: Vec<Vec<Multiaddr>>,
     /// Bootstrap addresses (ending in `/p2p/<peer id>`) for Kademlia discovery.
@@ -119,6 +122,7 @@ impl NetworkConfig {
         NetworkConfig {
             key,
             listen,
+            validator_count: n,
             validators,
             addresses: vec![Vec::new(); n],
             bootstrap: Vec::new(),

@@ -144,7 +144,14 @@ impl Driver {
         match cmd {
             Command::Broadcast(kind, payload) => {
                 let env = Envelope::new(kind, payload).encode();
-                let peers: Vec<PeerId> = self.book.peers.keys().copied().collect();
+                let validators = self.cfg.validator_count;
+                let peers: Vec<PeerId> = self
+                    .book
+                    .peers
+                    .iter()
+                    .filter(|(_, p)| usize::from(p.id.0) < validators)
+                    .map(|(id, _)| *id)
+                    .collect();
                 for peer in peers {
                     self.enqueue(peer, kind, env.clone());
                 }

@@ -46,14 +46,20 @@ pub enum Command {
 pub enum NodeCommand {
     /// Create a validator home: config.toml and new consensus and network keys.
     Init(NodeInit),
-    /// Run a validator until SIGINT or SIGTERM.
+    /// Run a validator (or, with --full, a full node) until SIGINT or SIGTERM.
     Run {
-        /// The validator's home directory (made by `cairn node init`).
+        /// The node's home directory (made by `cairn node init`).
         #[arg(long)]
         home: PathBuf,
         /// The chain's genesis file.
         #[arg(long)]
         genesis: PathBuf,
+        /// Run a full node: follow the chain by block sync, verify every certificate,
+        /// serve the JSON-RPC API and forward submitted transactions to the
+        /// validators; never sign. Its network peer id must be in the validators'
+        /// `p2p.full_nodes`.
+        #[arg(long)]
+        full: bool,
     },
 }
 

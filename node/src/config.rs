@@ -64,6 +64,10 @@ pub struct P2pSection {
     /// Extra dial addresses (multiaddrs ending in `/p2p/<peer id>`) besides the
     /// validators' genesis addresses.
     pub bootstrap: Vec<String>,
+    /// Peer ids of full nodes permitted to connect: they may ask for blocks and
+    /// forward clients' transactions; they take no part in consensus (docs/OPERATING.md,
+    /// "Full nodes"). A full node lists its own peer id here too.
+    pub full_nodes: Vec<String>,
 }
 
 impl Default for P2pSection {
@@ -71,6 +75,7 @@ impl Default for P2pSection {
         P2pSection {
             listen: "/ip4/127.0.0.1/tcp/26600".into(),
             bootstrap: Vec::new(),
+            full_nodes: Vec::new(),
         }
     }
 }
@@ -273,7 +278,21 @@ impl NodeConfig {
             cairn_network::parse_dial_address(addr)
                 .map_err(|e| anyhow::anyhow!("p2p.bootstrap[{i}]: {e}"))?;
         }
+        self.full_node_peers()?;
         Ok(())
+    }
+
+    /// The peer ids of `p2p.full_nodes`, parsed.
+    pub fn full_node_peers(&self) -> Result<Vec<cairn_network::PeerId>> {
+        self.p2p
+            .full_nodes
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                text.parse()
+                    .map_err(|e| anyhow::anyhow!("p2p.full_nodes[{i}] {text:?}: {e}"))
+            })
+            .collect()
     }
 
     /// The configuration as TOML text, with a header comment.

@@ -41,7 +41,11 @@ pub fn run(command: NodeCommand, out: &Output) -> Result<()> {
             });
             Ok(())
         }
-        NodeCommand::Run { home, genesis } => crate::run::run(&home, &genesis),
+        NodeCommand::Run {
+            home,
+            genesis,
+            full,
+        } => crate::run::run(&home, &genesis, full),
     }
 }
 

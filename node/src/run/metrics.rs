@@ -52,6 +52,11 @@ pub struct NodeMetrics {
     pub block_requests_refused: Counter,
     /// Seconds from when this node first saw a block to its commit.
     pub commit_latency: Histogram,
+    /// Votes this validator signed and sent (re-sends included).
+    pub votes: Counter,
+    /// 1 while this validator follows without signing because it lost its safety
+    /// state (docs/PROTOCOL.md, "Re-entry without safety state"), else 0.
+    pub recovering: Gauge,
 }
 
 impl NodeMetrics {
@@ -72,9 +77,21 @@ impl NodeMetrics {
             replies_limited: Counter::default(),
             block_requests_refused: Counter::default(),
             commit_latency: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
+            votes: Counter::default(),
+            recovering: Gauge::default(),
         };
         let r = registry.sub_registry_with_prefix("cairn_node");
         r.register("height", "Committed height", metrics.height.clone());
+        r.register(
+            "votes",
+            "Votes this validator signed and sent",
+            metrics.votes.clone(),
+        );
+        r.register(
+            "recovering",
+            "1 while following without signing after losing the safety state",
+            metrics.recovering.clone(),
+        );
         r.register("round", "Current consensus round", metrics.round.clone());
         r.register(
             "mempool_size",

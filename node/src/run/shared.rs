@@ -61,12 +61,13 @@ impl Shared {
         verifier: BatchVerifier,
         gossip: mpsc::Sender<Transaction>,
         metrics: Arc<NodeMetrics>,
+        peers: usize,
     ) -> Shared {
         let gossip_rates = Mutex::new(super::driver::PeerRates::new(
-            genesis.n(),
+            peers,
             super::driver::GOSSIP_TXS_PER_SEC,
         ));
-        let gossip_slots = (0..genesis.n())
+        let gossip_slots = (0..peers)
             .map(|_| Arc::new(Semaphore::new(GOSSIP_SLOTS_PER_PEER)))
             .collect();
         Shared {
@@ -132,6 +133,33 @@ impl Shared {
             }
         }
         Ok(admitted)
+    }
+}
+
+impl Shared {
+    /// After a commit (by consensus or block sync) is durable: drops the committed
+    /// transactions and every transaction their senders' new nonces make stale from
+    /// the mempool (so no leader proposes them again), and counts them.
+    pub fn note_commit(&self, batch: &cairn_storage::CommitBatch) {
+        let committed: Vec<_> = batch.receipts.iter().map(|r| r.tx_hash).collect();
+        let mut nonces: std::collections::BTreeMap<cairn_crypto::PublicKey, u64> =
+            std::collections::BTreeMap::new();
+        for change in &batch.changes {
+            if let cairn_storage::StateChange::Account { key, state } = change {
+                nonces.insert(*key, state.nonce);
+            }
+        }
+        let nonces: Vec<_> = nonces.into_iter().collect();
+        let size = {
+            let mut pool = self.mempool();
+            pool.on_commit(&committed, &nonces);
+            pool.len()
+        };
+        self.metrics.mempool_size.set(size as i64);
+        self.metrics.committed_txs.inc_by(committed.len() as u64);
+        if let Some(last) = batch.blocks.last() {
+            self.metrics.height.set(last.header.height as i64);
+        }
     }
 }
 

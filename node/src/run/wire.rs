@@ -8,6 +8,12 @@ pub const KIND_TXS: u8 = 2;
 /// A request for a block by id: the 32-byte id; the answer is `SCALE(Block)`, or empty
 /// when the peer does not have it.
 pub const REQUEST_BLOCK: u8 = 1;
+/// A request for the peer's committed head: empty; the answer is
+/// `SCALE(sync::ChainStatus)`.
+pub const REQUEST_STATUS: u8 = 2;
+/// A request for a range of committed blocks: `SCALE(sync::BlockRange)`; the answer is
+/// `SCALE(sync::BlockChunk)`.
+pub const REQUEST_BLOCKS: u8 = 3;
 /// Most transactions in one gossip batch.
 pub const MAX_GOSSIP_TXS: usize = 512;
 /// Most encoded transaction bytes in one gossip batch (a batch is sent when either

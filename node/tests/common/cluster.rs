@@ -44,6 +44,8 @@ pub struct Validator {
     pub metrics_port: u16,
     /// Its process, while running.
     pub child: Option<Child>,
+    /// A full node (`node run --full`) rather than a validator.
+    pub full: bool,
 }
 
 impl Validator {
@@ -172,6 +174,7 @@ impl Cluster {
                 rpc_port,
                 metrics_port,
                 child: None,
+                full: false,
             });
         }
         let keys: Vec<SecretKey> = (0..accounts)
@@ -208,15 +211,19 @@ impl Cluster {
             .append(true)
             .open(v.home.join("node.log"))
             .expect("log file");
+        let mut args = vec![
+            "node",
+            "run",
+            "--home",
+            s(&v.home),
+            "--genesis",
+            s(&self.genesis),
+        ];
+        if v.full {
+            args.push("--full");
+        }
         let child = cairn()
-            .args([
-                "node",
-                "run",
-                "--home",
-                s(&v.home),
-                "--genesis",
-                s(&self.genesis),
-            ])
+            .args(args)
             .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -225,9 +232,83 @@ impl Cluster {
         v.child = Some(child);
     }
 
-    /// Starts every validator.
+    /// Sets the genesis chain parameter `name` (before anything has started).
+    pub fn set_param(&self, name: &str, value: u64) {
+        let text = std::fs::read_to_string(&self.genesis).expect("genesis");
+        let mut doc: serde_json::Value = serde_json::from_str(&text).expect("genesis json");
+        doc["params"][name] = value.into();
+        let text = serde_json::to_string_pretty(&doc).expect("genesis json");
+        std::fs::write(&self.genesis, text).expect("write genesis");
+        cairn_ok(&["genesis", "validate", s(&self.genesis)]);
+    }
+
+    /// Adds a full node (not started): a home made with `cairn node init` whose peer id
+    /// every node's `p2p.full_nodes` lists (restart running validators to apply it).
+    /// Returns its index in `validators`.
+    pub fn add_full_node(&mut self) -> usize {
+        let i = self.validators.len();
+        let home = self.dir.path().join(format!("full{i}"));
+        let (p2p, rpc_port, metrics_port) = (free_port(), free_port(), free_port());
+        let out = cairn_ok(&[
+            "node",
+            "init",
+            "--home",
+            s(&home),
+            "--name",
+            &format!("full{i}"),
+            "--p2p-listen",
+            &format!("/ip4/127.0.0.1/tcp/{p2p}"),
+            "--rpc-listen",
+            &format!("127.0.0.1:{rpc_port}"),
+            "--metrics-listen",
+            &format!("127.0.0.1:{metrics_port}"),
+        ]);
+        let peer = out
+            .lines()
+            .find_map(|l| l.strip_prefix("peer id:"))
+            .expect("node init prints the peer id")
+            .trim()
+            .to_string();
+        self.validators.push(Validator {
+            home,
+            rpc_port,
+            metrics_port,
+            child: None,
+            full: true,
+        });
+        for v in &self.validators {
+            let path = v.home.join("config.toml");
+            let text = std::fs::read_to_string(&path).expect("config.toml");
+            let mut config: toml::Table = text.parse().expect("config toml");
+            let p2p = config
+                .entry("p2p")
+                .or_insert_with(|| toml::Value::Table(Default::default()))
+                .as_table_mut()
+                .expect("[p2p]");
+            let list = p2p
+                .entry("full_nodes")
+                .or_insert_with(|| toml::Value::Array(Vec::new()))
+                .as_array_mut()
+                .expect("full_nodes");
+            list.push(toml::Value::String(peer.clone()));
+            std::fs::write(&path, toml::to_string(&config).expect("toml")).expect("write config");
+        }
+        i
+    }
+
+    /// Moves validator `i`'s data directory aside (it must be stopped): it starts
+    /// again with nothing, as after a lost disk.
+    pub fn wipe_data(&self, i: usize) {
+        let home = &self.validators[i].home;
+        std::fs::rename(home.join("data"), home.join("data.lost")).expect("move data aside");
+    }
+
+    /// Starts every validator (not the full nodes).
     pub fn start_all(&mut self) {
         for i in 0..self.validators.len() {
+            if self.validators[i].full {
+                continue;
+            }
             self.start(i);
         }
     }

@@ -82,6 +82,11 @@ impl Driver {
             self.shared.metrics.replies_limited.inc();
             return;
         }
+        if let Message::Vote(vote) = message
+            && vote.voter == self.shared.me
+        {
+            self.shared.metrics.votes.inc();
+        }
         if let Err(e) = self.net.send(to, KIND_CONSENSUS, message.to_wire()).await {
             tracing::debug!(to = to.0, error = %e, "send failed");
         }

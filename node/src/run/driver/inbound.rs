@@ -12,7 +12,9 @@ use parity_scale_codec::DecodeAll;
 use super::Driver;
 use super::verify::Verified;
 use crate::run::shared::Shared;
-use crate::run::wire::{KIND_CONSENSUS, KIND_TXS, MAX_GOSSIP_TXS, REQUEST_BLOCK};
+use crate::run::wire::{
+    KIND_CONSENSUS, KIND_TXS, MAX_GOSSIP_TXS, REQUEST_BLOCK, REQUEST_BLOCKS, REQUEST_STATUS,
+};
 
 /// Proposals this many rounds from the current one are remembered; others are not.
 const RECENT_ROUND_WINDOW: u64 = 16;
@@ -25,6 +27,14 @@ impl Driver {
     /// to the mempool (in their own task), block requests to the store.
     pub(super) async fn on_incoming(&mut self, incoming: Incoming) -> Result<()> {
         match incoming {
+            Incoming::Message {
+                from,
+                kind: KIND_CONSENSUS,
+                ..
+            } if usize::from(from.0) >= self.shared.genesis.n() => {
+                // A full node takes no part in consensus.
+                tracing::debug!(from = from.0, "consensus message from a full node dropped");
+            }
             Incoming::Message {
                 from,
                 kind: KIND_CONSENSUS,
@@ -55,6 +65,10 @@ impl Driver {
             } => {
                 self.answer_block_request(from, &payload, responder);
             }
+            request @ Incoming::Request {
+                kind: REQUEST_STATUS | REQUEST_BLOCKS,
+                ..
+            } => self.sync_server.answer(request),
             Incoming::Message { from, kind, .. } | Incoming::Request { from, kind, .. } => {
                 tracing::debug!(from = from.0, kind, "unknown message kind");
             }
@@ -82,12 +96,27 @@ impl Driver {
             }
             _ => None,
         };
+        if let Some(height) = certified_height(&message) {
+            self.note_network_height(height);
+        }
         self.step(Event::Message { from, message }).await?;
         if let Some(id) = proposed {
             self.remember_if_held(&id);
         }
         Ok(())
     }
+}
+
+/// The height of the highest block a verified message's certificates certify.
+fn certified_height(message: &Message) -> Option<cairn_types::Height> {
+    let qc = match message {
+        Message::Proposal(p) => &p.block.header.justify,
+        Message::Timeout(t) => &t.high_qc,
+        Message::QuorumCert(qc) => qc,
+        Message::TimeoutCert(tc) => &tc.high_qc,
+        _ => return None,
+    };
+    Some(qc.data.height)
 }
 
 /// Admits a batch of transactions another validator shared. Invalid ones are dropped.

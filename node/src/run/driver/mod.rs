@@ -81,6 +81,24 @@ pub struct Driver {
     replies: rates::PeerRates,
     /// Block requests answered, per peer.
     block_requests: rates::PeerRates,
+    /// Answers other nodes' status and range requests (block sync).
+    sync_server: crate::run::sync::SyncServer,
+    /// Set when a verified certificate shows the chain more than [`SYNC_GAP`] blocks
+    /// above this node's head: the driver then stops for block sync to catch up.
+    behind: Option<cairn_types::Height>,
+}
+
+/// Blocks a node may lag before it leaves consensus for block sync: shorter gaps are
+/// filled by fetching the missing blocks one by one.
+pub const SYNC_GAP: cairn_types::Height = 32;
+
+/// Why [`Driver::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverExit {
+    /// Asked to stop.
+    Stopped,
+    /// The network is at least this height, too far ahead to follow block by block.
+    Behind(cairn_types::Height),
 }
 
 /// What [`Driver::new`] needs.
@@ -101,6 +119,8 @@ pub struct DriverSetup {
     pub block_fetch: Duration,
     /// Where equivocation evidence is kept.
     pub evidence_dir: PathBuf,
+    /// Peers (validators and full nodes) whose sync requests are served.
+    pub peers: usize,
 }
 
 impl Driver {
@@ -131,6 +151,12 @@ impl Driver {
             recent.insert(block);
         }
         Driver {
+            sync_server: crate::run::sync::SyncServer::new(
+                setup.shared.store.clone(),
+                setup.net.clone(),
+                setup.peers,
+            ),
+            behind: None,
             verifier,
             verified_rx,
             evidence: evidence::EvidenceKeeper::new(setup.evidence_dir),
@@ -161,10 +187,22 @@ impl Driver {
     /// Runs until `stop` turns true or a durable write fails (then the error is
     /// returned: continuing could sign without the protecting state on disk).
     /// Work in progress when `stop` fires — one event's actions — is finished first.
-    pub async fn run(mut self, mut incoming: Inbox, mut stop: watch::Receiver<bool>) -> Result<()> {
+    /// It also returns when the chain turns out to be far ahead
+    /// ([`DriverExit::Behind`]), handing back the inbox for block sync.
+    pub async fn run(
+        mut self,
+        mut incoming: Inbox,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(DriverExit, Inbox)> {
         self.step(Event::Start).await?;
         let mut peers_tick = tokio::time::interval(Duration::from_secs(1));
         loop {
+            if let Some(height) = self.behind {
+                return Ok((DriverExit::Behind(height), incoming));
+            }
+            if *stop.borrow() {
+                return Ok((DriverExit::Stopped, incoming));
+            }
             let timer = self.timer_sleep();
             let payload = self.payload_sleep();
             // Biased, in this order: the round timer can never be starved by arrivals
@@ -173,7 +211,7 @@ impl Driver {
             // messages ahead of transaction gossip.
             tokio::select! {
                 biased;
-                _ = stop.changed() => return Ok(()),
+                _ = stop.changed() => return Ok((DriverExit::Stopped, incoming)),
                 () = timer => {
                     if let Some((round, _)) = self.timer.take() {
                         self.shared.metrics.timeouts.inc();
@@ -206,6 +244,10 @@ impl Driver {
             let round = self.core.round();
             self.shared.round.store(round, Ordering::Relaxed);
             self.shared.metrics.round.set(round as i64);
+            self.shared
+                .metrics
+                .recovering
+                .set(i64::from(self.core.is_recovering()));
             let mut actions = actions.into_iter().peekable();
             while let Some(action) = actions.next() {
                 // A block about to be voted for and the safety state of that vote: one
@@ -239,6 +281,20 @@ impl Driver {
 
     fn payload_sleep(&self) -> Pin<Box<Sleep>> {
         far_or(self.payload_wait.as_ref().map(|w| w.deadline))
+    }
+
+    /// A verified certificate certifies a block of `height`: if that is far above the
+    /// committed head, block sync must catch up first.
+    fn note_network_height(&mut self, height: cairn_types::Height) {
+        let head = self.core.committed().height;
+        if height > head.saturating_add(SYNC_GAP) && self.behind.is_none() {
+            tracing::info!(
+                head,
+                network = height,
+                "far behind the network; leaving consensus for block sync"
+            );
+            self.behind = Some(height);
+        }
     }
 
     async fn refresh_peers(&self) {

@@ -133,12 +133,19 @@ impl Driver {
     }
 
     /// Hashes of the transactions in `parent` and its uncommitted ancestors, which a
-    /// new block on `parent` must not repeat.
+    /// new block on `parent` must not repeat. The walk follows the core's own block
+    /// tree, which holds every uncommitted ancestor of a block it extends (the
+    /// driver's bounded copies may lack some, for instance right after a restart);
+    /// committed transactions are out of the mempool already (their nonces are used).
     fn txs_above_committed(&self, parent: &Hash) -> HashSet<Hash> {
         let committed = self.core.committed().height;
         let mut exclude = HashSet::new();
         let mut cursor = *parent;
-        while let Some(block) = self.recent.get(&cursor) {
+        while let Some(block) = self
+            .core
+            .block(&cursor)
+            .or_else(|| self.recent.get(&cursor).map(|b| &**b))
+        {
             if block.header.height <= committed {
                 break;
             }

@@ -140,8 +140,10 @@ impl Scenario {
         self
     }
 
-    /// Crashes instance `instance`: continue with [`CrashAt::restart_at`] or
-    /// [`CrashAt::forever`] after [`CrashBuilder::at`].
+    /// Crashes instance `instance`: say when with [`CrashBuilder::at`] (or
+    /// [`CrashBuilder::after_signing`]: right after its next vote or timeout), then
+    /// [`super::CrashAt::restart_at`], [`super::CrashAt::restart_wiped_at`] (with an
+    /// empty data directory) or [`super::CrashAt::forever`].
     pub fn crash(self, instance: usize) -> CrashBuilder {
         CrashBuilder {
             scenario: self,

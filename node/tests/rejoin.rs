@@ -193,7 +193,7 @@ async fn no_transaction_twice(client: &Client, from: u64, height: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wiped_validator_rejoins_by_block_sync_and_votes_again() {
-    let blocks = chain_blocks(2_000);
+    let blocks = chain_blocks(3_000);
     let mut cluster = fast_cluster(LOADERS + 1);
     cluster.start_all();
     let clients = connect(&cluster).await;

@@ -77,7 +77,10 @@ impl Driver {
     /// answers to a lagging validator's stale timeouts) are held to a per-peer rate,
     /// so a peer replaying stale timeouts gets a few answers, not one per timeout.
     async fn send(&mut self, to: ValidatorId, message: &Message) {
-        let reply = matches!(message, Message::QuorumCert(_) | Message::TimeoutCert(_));
+        let reply = matches!(
+            message,
+            Message::QuorumCert(_) | Message::TimeoutCert(_) | Message::Status(_)
+        );
         if reply && !self.replies.allow(to) {
             self.shared.metrics.replies_limited.inc();
             return;

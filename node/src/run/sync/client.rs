@@ -824,16 +824,25 @@ mod tests {
 
     /// Syncs an empty store from the peers `lies` describe (all serving the same
     /// chain of `blocks` blocks); returns it and the reports made.
-    async fn sync_from(
-        lies: &[Lie],
-        blocks: u64,
-    ) -> (
+    async fn sync_from(lies: &[Lie], blocks: u64) -> Synced {
+        let (source_dir, source) = source_chain(blocks);
+        sync_from_source(lies, blocks, source_dir, source).await
+    }
+
+    /// A synced store, its source and the reports made.
+    type Synced = (
         Arc<Store>,
         Arc<Store>,
         Vec<(ValidatorId, Offence)>,
         Vec<tempfile::TempDir>,
-    ) {
-        let (source_dir, source) = source_chain(blocks);
+    );
+
+    async fn sync_from_source(
+        lies: &[Lie],
+        blocks: u64,
+        source_dir: tempfile::TempDir,
+        source: Arc<Store>,
+    ) -> Synced {
         let mut dirs = vec![source_dir];
         let peers: HashMap<_, _> = lies
             .iter()

@@ -60,11 +60,17 @@ impl Load {
                     let mut hashes = Vec::new();
                     let mut nonce = 0;
                     let mut i = k;
+                    // One connection per node, kept: a connection per transaction would
+                    // leave tens of thousands of sockets in TIME-WAIT on a long run.
+                    let mut clients: Vec<Option<Client>> = urls.iter().map(|_| None).collect();
                     while !stop.load(Ordering::Relaxed) {
                         let tx = transfers(&key, &chain, nonce, 1).remove(0);
-                        let url = &urls[i % urls.len()];
+                        let slot = i % urls.len();
                         i += 1;
-                        let Ok(client) = Client::connect(url).await else {
+                        if clients[slot].is_none() {
+                            clients[slot] = Client::connect(&urls[slot]).await.ok();
+                        }
+                        let Some(client) = &clients[slot] else {
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             continue;
                         };
@@ -72,6 +78,8 @@ impl Load {
                             hashes.push(tx.hash());
                             accepted.fetch_add(1, Ordering::Relaxed);
                             nonce += 1;
+                        } else {
+                            clients[slot] = None;
                         }
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }

@@ -59,14 +59,16 @@ impl Load {
                 tokio::spawn(async move {
                     let mut hashes = Vec::new();
                     let mut nonce = 0;
-                    let mut i = k;
+                    let i = k;
                     // One connection per node, kept: a connection per transaction would
                     // leave tens of thousands of sockets in TIME-WAIT on a long run.
                     let mut clients: Vec<Option<Client>> = urls.iter().map(|_| None).collect();
                     while !stop.load(Ordering::Relaxed) {
                         let tx = transfers(&key, &chain, nonce, 1).remove(0);
+                        // Each account sends to one node only:
+                        // consecutive nonces then wait in one mempool, and a gossip batch
+                        // dropped under load cannot leave a gap every leader lacks.
                         let slot = i % urls.len();
-                        i += 1;
                         if clients[slot].is_none() {
                             clients[slot] = Client::connect(&urls[slot]).await.ok();
                         }
@@ -79,7 +81,10 @@ impl Load {
                             accepted.fetch_add(1, Ordering::Relaxed);
                             nonce += 1;
                         } else {
+                            // Refused (a full nonce window while commits catch up) or
+                            // a broken connection: the same node again, a little later.
                             clients[slot] = None;
+                            tokio::time::sleep(Duration::from_millis(50)).await;
                         }
                         tokio::time::sleep(Duration::from_millis(5)).await;
                     }

@@ -6,6 +6,7 @@ use cairn_crypto::Hash;
 use cairn_types::Transaction;
 
 use crate::Mempool;
+use crate::sender::SenderState;
 
 /// Where selection stands for one sender.
 struct Cursor<'a> {
@@ -32,9 +33,37 @@ impl Mempool {
         max_bytes: usize,
         exclude: &HashSet<Hash>,
     ) -> Vec<Transaction> {
+        self.select_from(|_| true, max_txs, max_bytes, exclude)
+    }
+
+    /// The ready transactions of senders that have stalled: whose committed nonce has
+    /// not risen, while they had transactions pending, for at least one whole interval
+    /// between two calls. Each call starts a new interval. Chosen like [`Mempool::select`]
+    /// (consecutive nonces from the committed one, senders taking turns), within
+    /// `max_txs` and `max_bytes`.
+    ///
+    /// A node announces these again: a transaction that reached only a validator whose
+    /// proposals are not committing (for instance the one before a crashed leader),
+    /// because the gossip that carried it was dropped, would otherwise never commit,
+    /// and neither would any later nonce of its sender.
+    pub fn stalled(&mut self, max_txs: usize, max_bytes: usize) -> Vec<Transaction> {
+        self.senders.next_sweep();
+        let senders = &self.senders;
+        self.select_from(|s| senders.is_stalled(s), max_txs, max_bytes, &HashSet::new())
+    }
+
+    /// [`Mempool::select`] over the active senders that `wanted` accepts.
+    fn select_from(
+        &self,
+        wanted: impl Fn(&SenderState) -> bool,
+        max_txs: usize,
+        max_bytes: usize,
+        exclude: &HashSet<Hash>,
+    ) -> Vec<Transaction> {
         let mut cursors: Vec<Cursor<'_>> = self
             .senders
             .active_in_arrival_order()
+            .filter(|sender| wanted(sender))
             .map(|sender| Cursor {
                 next: sender.committed_nonce,
                 queue: sender.pending.range(sender.committed_nonce..),

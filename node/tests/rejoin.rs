@@ -45,12 +45,14 @@ struct Load {
     stop: Arc<AtomicBool>,
     accepted: Arc<AtomicU64>,
     tasks: Vec<tokio::task::JoinHandle<Vec<Hash>>>,
+    senders: Vec<cairn_crypto::PublicKey>,
 }
 
 impl Load {
     fn start(urls: Vec<String>, keys: Vec<SecretKey>, chain: ChainId) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let accepted = Arc::new(AtomicU64::new(0));
+        let senders = keys.iter().map(|k| k.public()).collect();
         let tasks = keys
             .into_iter()
             .enumerate()
@@ -96,6 +98,7 @@ impl Load {
             stop,
             accepted,
             tasks,
+            senders,
         }
     }
 
@@ -112,15 +115,20 @@ impl Load {
     /// Waits until every accepted transaction is committed on `client`'s node (each
     /// account's last one, whose nonce follows all the others'), and checks a sample
     /// of the rest; returns the height then.
-    async fn wait_committed(self, client: &Client) -> u64 {
+    async fn wait_committed(self, client: &Client, all: &[Client]) -> u64 {
+        let senders = self.senders.clone();
         let accounts = self.stop().await;
         let lasts: Vec<Hash> = accounts.iter().filter_map(|a| a.last().copied()).collect();
-        let height = wait_all_committed(
-            std::slice::from_ref(client),
-            &lasts,
-            Duration::from_secs(180),
-        )
-        .await;
+        let limit = Duration::from_secs(180);
+        let start = Instant::now();
+        while !all_committed(client, &lasts).await {
+            if start.elapsed() > limit {
+                report_stuck(all, &senders, &accounts).await;
+                panic!("the load's transactions were not all committed in {limit:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let height = head_height(client).await;
         for hash in accounts.iter().flat_map(|a| a.iter().step_by(97)) {
             assert_eq!(
                 status(&client.tx_get(hash).await.unwrap()),
@@ -129,6 +137,38 @@ impl Load {
             );
         }
         height
+    }
+}
+
+/// Whether every transaction of `hashes` is committed on `client`'s node.
+async fn all_committed(client: &Client, hashes: &[Hash]) -> bool {
+    for hash in hashes {
+        match client.tx_get(hash).await {
+            Ok(info) if status(&info) == "committed" => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Prints, for each loader account, its committed nonce and where its first
+/// uncommitted transaction stands on every node: what a stalled run needs explained.
+async fn report_stuck(clients: &[Client], senders: &[cairn_crypto::PublicKey], sent: &[Vec<Hash>]) {
+    for (node, client) in clients.iter().enumerate() {
+        let head = client.chain_head().await.map(|h| h.height).unwrap_or(0);
+        eprintln!("node {node}: head {head}");
+        for (a, (key, hashes)) in senders.iter().zip(sent).enumerate() {
+            let nonce = match client.account_get(key).await {
+                Ok(Some(account)) => account.nonce,
+                _ => 0,
+            };
+            let next = hashes.get(nonce as usize);
+            let info = match next {
+                Some(hash) => format!("{:?}", client.tx_get(hash).await),
+                None => "none outstanding".into(),
+            };
+            eprintln!("  account {a}: nonce {nonce} of {} sent; next: {info}", hashes.len());
+        }
     }
 }
 
@@ -260,7 +300,7 @@ async fn a_wiped_validator_rejoins_by_block_sync_and_votes_again() {
     let after = commit_rate(&clients[0], Duration::from_secs(3)).await;
     eprintln!("commit rate {before:.0} blocks/s before, {after:.0} after");
     assert!(after > 0.0, "the others stopped committing");
-    let height = load.wait_committed(&clients[0]).await;
+    let height = load.wait_committed(&clients[0], &clients).await;
     let all = connect(&cluster).await;
     wait_height(&all[2], height, Duration::from_secs(60), "final").await;
     same_head_everywhere(&all, height).await;
@@ -354,7 +394,7 @@ async fn a_validator_down_for_50k_transactions_is_back_at_the_head() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let accepted = load.accepted.load(Ordering::Relaxed);
-    let height = load.wait_committed(&clients[0]).await;
+    let height = load.wait_committed(&clients[0], &clients).await;
     eprintln!("{accepted} transactions committed up to height {height} while v2 was down");
     cluster.start(2);
     let back = cluster.client(2).await;
@@ -363,6 +403,36 @@ async fn a_validator_down_for_50k_transactions_is_back_at_the_head() {
     let all = connect(&cluster).await;
     same_head_everywhere(&all, height).await;
     no_evidence_anywhere(&cluster);
+}
+
+/// A transaction that reached only one validator — here because the others were not
+/// running yet, in general because the gossip carrying it was dropped — while that
+/// validator's proposals never commit (the next leader is down, so its blocks never
+/// gather a certificate): it is announced again when its sender stalls, and commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_only_one_validator_holds_still_commits() {
+    let mut cluster = Cluster::new(N, 2);
+    cluster.start(1);
+    let alone = cluster.client(1).await;
+    let chain = chain_id(&alone).await;
+    let tx = transfers(&cluster.accounts[1], &chain, 0, 1).remove(0);
+    alone.tx_submit(&tx).await.unwrap();
+    // v2 stays down: v1 leads the round before it, so v1's blocks are never certified.
+    cluster.start(0);
+    cluster.start(3);
+    let other = cluster.client(0).await;
+    wait_all_committed(
+        std::slice::from_ref(&other),
+        &[tx.hash()],
+        Duration::from_secs(90),
+    )
+    .await;
+    let block = other
+        .chain_get_block(other.tx_get(&tx.hash()).await.unwrap().height.unwrap())
+        .await
+        .unwrap();
+    assert_ne!(block.proposer, 1, "committed in a block of another leader");
+    assert!(cluster.validators[1].metric("cairn_node_reannounced_txs_total") >= 1.0);
 }
 
 /// Copies of `keys` (a secret key is not `Clone`, so that copies are deliberate).

@@ -49,6 +49,23 @@ fn tx(nonce: u64) -> Transaction {
 }
 
 impl Net {
+    /// Validator `i` rebuilt with `safety` and committed chain `committed` and no
+    /// blocks, as after `kill -9` (its committed block kept) or a lost data directory
+    /// (genesis).
+    fn rebuilt(&self, i: usize, safety: SafetyData, committed: BlockInfo) -> Consensus {
+        Consensus::new(Setup {
+            config: Config::default(),
+            chain: chain(),
+            validators: self.nodes[0].validators.clone(),
+            me: ValidatorId(i as u16),
+            key: SecretKey::from_seed(&[i as u8 + 1; 32]),
+            safety,
+            committed,
+            blocks: Vec::new(),
+        })
+        .unwrap()
+    }
+
     fn new(n: u8) -> Net {
         let keys = keys(n);
         let set = ValidatorSet::new(keys.iter().map(SecretKey::public).collect()).unwrap();

@@ -8,17 +8,7 @@ use super::*;
 /// Validator `i` of `net` rebuilt from `safety` with an empty data directory: no
 /// committed chain, no blocks.
 fn wiped(net: &Net, i: usize, safety: SafetyData) -> Consensus {
-    Consensus::new(Setup {
-        config: Config::default(),
-        chain: chain(),
-        validators: net.nodes[0].validators.clone(),
-        me: ValidatorId(i as u16),
-        key: SecretKey::from_seed(&[i as u8 + 1; 32]),
-        safety,
-        committed: BlockInfo::genesis(&chain()),
-        blocks: Vec::new(),
-    })
-    .unwrap()
+    net.rebuilt(i, safety, BlockInfo::genesis(&chain()))
 }
 
 /// The rounds of the votes, timeouts and proposals in `actions` signed by `me` (sent,

@@ -23,17 +23,7 @@ fn broadcast_timeout(actions: &[Action]) -> Option<cairn_types::Timeout> {
 
 /// Validator `i` of `net` rebuilt from `safety`, as after `kill -9`.
 fn restart(net: &Net, i: usize, safety: SafetyData) -> Consensus {
-    Consensus::new(Setup {
-        config: Config::default(),
-        chain: chain(),
-        validators: net.nodes[0].validators.clone(),
-        me: ValidatorId(i as u16),
-        key: SecretKey::from_seed(&[i as u8 + 1; 32]),
-        safety,
-        committed: *net.nodes[i].committed(),
-        blocks: Vec::new(),
-    })
-    .unwrap()
+    net.rebuilt(i, safety, *net.nodes[i].committed())
 }
 
 /// The deadlock found by the `mix_n4` sweep (seeds 23730, 26454, 35730, 40326, 46957):

@@ -42,6 +42,8 @@ pub struct NodeMetrics {
     /// Transaction gossip batches from peers dropped because that peer had its
     /// batches in admission already (their transactions still arrive in proposals).
     pub dropped_gossip: Counter,
+    /// Pending transactions broadcast again because their sender stalled.
+    pub reannounced_txs: Counter,
     /// Consensus messages whose exact bytes were verified before (replays): handed on
     /// without checking their signatures again.
     pub replays_skipped: Counter,
@@ -73,6 +75,7 @@ impl NodeMetrics {
             bad_signatures: Counter::default(),
             dropped_messages: Counter::default(),
             dropped_gossip: Counter::default(),
+            reannounced_txs: Counter::default(),
             replays_skipped: Counter::default(),
             replies_limited: Counter::default(),
             block_requests_refused: Counter::default(),
@@ -132,6 +135,11 @@ impl NodeMetrics {
             "dropped_gossip",
             "Transaction gossip batches dropped because their sender had batches in admission",
             metrics.dropped_gossip.clone(),
+        );
+        r.register(
+            "reannounced_txs",
+            "Pending transactions broadcast again because their sender made no progress",
+            metrics.reannounced_txs.clone(),
         );
         r.register(
             "replays_skipped",

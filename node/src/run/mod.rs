@@ -51,6 +51,7 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
         .map(|l| tokio::spawn(metrics::serve(l, started.registry.clone(), stop_rx.clone())));
     let gossip = tokio::spawn(gossip::run(
         started.net.clone(),
+        started.shared.clone(),
         started.gossip_rx,
         stop_rx.clone(),
     ));

@@ -371,9 +371,19 @@ impl Cluster {
 }
 
 impl Drop for Cluster {
+    /// Kills every node; with `CAIRN_KEEP_LOGS=DIR` set, first copies each node's log
+    /// to `DIR/<pid>-v<i>.log` (the homes themselves are removed).
     fn drop(&mut self) {
         for i in 0..self.validators.len() {
             self.kill(i);
+        }
+        if let Some(dir) = std::env::var_os("CAIRN_KEEP_LOGS") {
+            let dir = PathBuf::from(dir);
+            let _ = std::fs::create_dir_all(&dir);
+            for (i, v) in self.validators.iter().enumerate() {
+                let to = dir.join(format!("{}-v{i}.log", std::process::id()));
+                let _ = std::fs::copy(v.home.join("node.log"), to);
+            }
         }
     }
 }

@@ -900,6 +900,15 @@ mod tests {
         }
     }
 
+    /// `peer`, and no other, was reported, for `offence` among others.
+    fn reported_alone(reports: &[(ValidatorId, Offence)], peer: ValidatorId, offence: Offence) {
+        assert!(
+            reports.contains(&(peer, offence)),
+            "{peer:?} was not reported for {offence:?}: {reports:?}"
+        );
+        assert!(reports.iter().all(|(p, _)| *p == peer), "{reports:?}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn honest_peers_bring_an_empty_store_to_their_head() {
         let (source, target, reports, _dirs) =
@@ -913,14 +922,7 @@ mod tests {
         let (source, target, reports, _dirs) =
             sync_from(&[Lie::Tamper, Lie::Honest, Lie::Honest], 600).await;
         same_chain(&source, &target);
-        assert!(
-            reports.contains(&(ValidatorId(1), Offence::Invalid)),
-            "the tampering peer was not reported: {reports:?}"
-        );
-        assert!(
-            reports.iter().all(|(p, _)| *p == ValidatorId(1)),
-            "{reports:?}"
-        );
+        reported_alone(&reports, ValidatorId(1), Offence::Invalid);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -935,10 +937,7 @@ mod tests {
         let (source, target, reports, _dirs) =
             sync_from(&[Lie::InflateHead, Lie::Honest, Lie::Honest], 300).await;
         same_chain(&source, &target);
-        assert!(
-            reports.contains(&(ValidatorId(1), Offence::Invalid)),
-            "{reports:?}"
-        );
+        reported_alone(&reports, ValidatorId(1), Offence::Invalid);
     }
 
     /// Waits out the answer timeout of the silent peer's first requests (5 s).

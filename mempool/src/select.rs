@@ -49,7 +49,12 @@ impl Mempool {
     pub fn stalled(&mut self, max_txs: usize, max_bytes: usize) -> Vec<Transaction> {
         self.senders.next_sweep();
         let senders = &self.senders;
-        self.select_from(|s| senders.is_stalled(s), max_txs, max_bytes, &HashSet::new())
+        self.select_from(
+            |s| senders.is_stalled(s),
+            max_txs,
+            max_bytes,
+            &HashSet::new(),
+        )
     }
 
     /// [`Mempool::select`] over the active senders that `wanted` accepts.

@@ -167,7 +167,10 @@ async fn report_stuck(clients: &[Client], senders: &[cairn_crypto::PublicKey], s
                 Some(hash) => format!("{:?}", client.tx_get(hash).await),
                 None => "none outstanding".into(),
             };
-            eprintln!("  account {a}: nonce {nonce} of {} sent; next: {info}", hashes.len());
+            eprintln!(
+                "  account {a}: nonce {nonce} of {} sent; next: {info}",
+                hashes.len()
+            );
         }
     }
 }
@@ -396,10 +399,22 @@ async fn a_validator_down_for_50k_transactions_is_back_at_the_head() {
     let accepted = load.accepted.load(Ordering::Relaxed);
     let height = load.wait_committed(&clients[0], &clients).await;
     eprintln!("{accepted} transactions committed up to height {height} while v2 was down");
+    let started = Instant::now();
     cluster.start(2);
     let back = cluster.client(2).await;
+    let rpc_up = started.elapsed();
     let took = wait_height(&back, height, Duration::from_secs(600), "back at the head").await;
-    eprintln!("v2 back at height {height} {took:?} after its RPC answered");
+    eprintln!(
+        "v2 back at height {height} {:?} after it started ({rpc_up:?} to open its store and answer RPC, {took:?} to sync)",
+        started.elapsed()
+    );
+    let votes = cluster.validators[2].metric("cairn_node_votes_total");
+    let voting = Instant::now();
+    while cluster.validators[2].metric("cairn_node_votes_total") <= votes {
+        assert!(voting.elapsed() < Duration::from_secs(60), "v2 never voted again");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("v2 voting again {:?} after it started", started.elapsed());
     let all = connect(&cluster).await;
     same_head_everywhere(&all, height).await;
     no_evidence_anywhere(&cluster);

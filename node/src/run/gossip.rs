@@ -76,14 +76,15 @@ async fn announce_stalled(net: &NetworkHandle, shared: &Shared) {
     if shared.syncing.load(Ordering::Relaxed) {
         return;
     }
-    let stalled = shared
-        .mempool()
-        .stalled(REANNOUNCE_TXS, REANNOUNCE_BYTES);
+    let stalled = shared.mempool().stalled(REANNOUNCE_TXS, REANNOUNCE_BYTES);
     if stalled.is_empty() {
         return;
     }
     shared.metrics.reannounced_txs.inc_by(stalled.len() as u64);
-    tracing::debug!(count = stalled.len(), "announcing stalled transactions again");
+    tracing::debug!(
+        count = stalled.len(),
+        "announcing stalled transactions again"
+    );
     for batch in batches(stalled) {
         broadcast(net, batch).await;
     }
@@ -96,9 +97,9 @@ fn batches(txs: Vec<Transaction>) -> Vec<Vec<Transaction>> {
     let mut bytes = 0;
     for tx in txs {
         let size = tx.encoded_size();
-        let fits = out.last().is_some_and(|last| {
-            last.len() < MAX_GOSSIP_TXS && bytes + size <= MAX_GOSSIP_BYTES
-        });
+        let fits = out
+            .last()
+            .is_some_and(|last| last.len() < MAX_GOSSIP_TXS && bytes + size <= MAX_GOSSIP_BYTES);
         if !fits {
             out.push(Vec::new());
             bytes = 0;

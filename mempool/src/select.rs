@@ -46,8 +46,14 @@ impl Mempool {
     /// proposals are not committing (for instance the one before a crashed leader),
     /// because the gossip that carried it was dropped, would otherwise never commit,
     /// and neither would any later nonce of its sender.
+    ///
+    /// Nothing is stalled in an interval in which no block at all committed: then the
+    /// whole chain waits (for a quorum), not a sender, and announcing again would only
+    /// load the network.
     pub fn stalled(&mut self, max_txs: usize, max_bytes: usize) -> Vec<Transaction> {
-        self.senders.next_sweep();
+        if !self.senders.next_sweep() {
+            return Vec::new();
+        }
         let senders = &self.senders;
         self.select_from(
             |s| senders.is_stalled(s),

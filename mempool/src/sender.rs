@@ -35,6 +35,8 @@ pub(crate) struct Senders {
     next_seq: u64,
     /// How many stall sweeps ([`crate::Mempool::stalled`]) have run.
     sweep: u64,
+    /// Whether a commit was learned since the last sweep began.
+    committed_since_sweep: bool,
 }
 
 impl Senders {
@@ -46,13 +48,20 @@ impl Senders {
             idle_limit,
             next_seq: 0,
             sweep: 0,
+            committed_since_sweep: false,
         }
     }
 
-    /// Starts a stall sweep; returns its number.
-    pub(crate) fn next_sweep(&mut self) -> u64 {
+    /// Notes that a commit happened (any block, even an empty one).
+    pub(crate) fn note_commit(&mut self) {
+        self.committed_since_sweep = true;
+    }
+
+    /// Starts a stall sweep; returns whether anything committed during the interval
+    /// that just ended.
+    pub(crate) fn next_sweep(&mut self) -> bool {
         self.sweep = self.sweep.wrapping_add(1);
-        self.sweep
+        std::mem::take(&mut self.committed_since_sweep)
     }
 
     /// Whether `state` has made no progress since the sweep before the current one:

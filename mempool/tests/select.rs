@@ -191,6 +191,16 @@ fn the_evicted_memory_is_bounded() {
     ));
 }
 
+/// Ends an interval in which some (empty) block committed, as on a live chain.
+fn after_a_commit(
+    pool: &mut cairn_mempool::Mempool,
+    max_txs: usize,
+    max_bytes: usize,
+) -> Vec<Transaction> {
+    pool.on_commit(&[], &[]);
+    pool.stalled(max_txs, max_bytes)
+}
+
 #[test]
 fn only_senders_without_progress_for_a_whole_interval_count_as_stalled() {
     let mut pool = pool(100);
@@ -200,16 +210,16 @@ fn only_senders_without_progress_for_a_whole_interval_count_as_stalled() {
         admit(&mut pool, t, 0);
     }
     // Admitted during the first interval: not a whole interval old yet.
-    assert!(pool.stalled(100, usize::MAX).is_empty());
+    assert!(after_a_commit(&mut pool, 100, usize::MAX).is_empty());
     assert_eq!(
-        nonces(&pool.stalled(100, usize::MAX)),
+        nonces(&after_a_commit(&mut pool, 100, usize::MAX)),
         vec![(1, 0), (1, 1), (1, 2), (1, 3)]
     );
     // Its committed nonce rises: it progressed, and is left alone for an interval.
     pool.on_commit(&[txs[0].hash()], &[(k.public(), 1)]);
-    assert!(pool.stalled(100, usize::MAX).is_empty());
+    assert!(after_a_commit(&mut pool, 100, usize::MAX).is_empty());
     assert_eq!(
-        nonces(&pool.stalled(100, usize::MAX)),
+        nonces(&after_a_commit(&mut pool, 100, usize::MAX)),
         vec![(1, 1), (1, 2), (1, 3)]
     );
 }
@@ -222,12 +232,15 @@ fn stalled_transactions_are_the_ready_ones_within_the_limits() {
     // Sender 2 lacks nonce 0: nothing of it can run, so nothing is worth announcing.
     admit(&mut pool, &tx(&key(2), 1, put(1)), 0);
     admit(&mut pool, &tx(&key(3), 0, put(1)), 0);
-    pool.stalled(100, usize::MAX);
-    assert_eq!(nonces(&pool.stalled(2, usize::MAX)), vec![(1, 0), (3, 0)]);
-    let one = tx(&key(1), 0, put(1)).encode().len();
-    assert_eq!(nonces(&pool.stalled(100, one)), vec![(1, 0)]);
+    after_a_commit(&mut pool, 100, usize::MAX);
     assert_eq!(
-        nonces(&pool.stalled(100, usize::MAX)),
+        nonces(&after_a_commit(&mut pool, 2, usize::MAX)),
+        vec![(1, 0), (3, 0)]
+    );
+    let one = tx(&key(1), 0, put(1)).encode().len();
+    assert_eq!(nonces(&after_a_commit(&mut pool, 100, one)), vec![(1, 0)]);
+    assert_eq!(
+        nonces(&after_a_commit(&mut pool, 100, usize::MAX)),
         vec![(1, 0), (3, 0), (1, 1)]
     );
 }
@@ -238,13 +251,32 @@ fn a_sender_that_turns_active_again_starts_a_new_interval() {
     let k = key(1);
     let first = tx(&k, 0, put(1));
     admit(&mut pool, &first, 0);
-    pool.stalled(100, usize::MAX);
-    pool.stalled(100, usize::MAX);
+    after_a_commit(&mut pool, 100, usize::MAX);
+    after_a_commit(&mut pool, 100, usize::MAX);
     pool.on_commit(&[first.hash()], &[(k.public(), 1)]);
-    pool.stalled(100, usize::MAX);
-    pool.stalled(100, usize::MAX);
+    after_a_commit(&mut pool, 100, usize::MAX);
+    after_a_commit(&mut pool, 100, usize::MAX);
     // Idle for two intervals, then a new transaction: fresh, not stalled.
     admit(&mut pool, &tx(&k, 1, put(1)), 1);
-    assert!(pool.stalled(100, usize::MAX).is_empty());
-    assert_eq!(nonces(&pool.stalled(100, usize::MAX)), vec![(1, 1)]);
+    assert!(after_a_commit(&mut pool, 100, usize::MAX).is_empty());
+    assert_eq!(
+        nonces(&after_a_commit(&mut pool, 100, usize::MAX)),
+        vec![(1, 1)]
+    );
+}
+
+#[test]
+fn nothing_is_stalled_while_no_block_commits() {
+    let mut pool = pool(100);
+    admit(&mut pool, &tx(&key(1), 0, put(1)), 0);
+    for _ in 0..5 {
+        assert!(
+            pool.stalled(100, usize::MAX).is_empty(),
+            "the whole chain waits"
+        );
+    }
+    assert_eq!(
+        nonces(&after_a_commit(&mut pool, 100, usize::MAX)),
+        vec![(1, 0)]
+    );
 }

@@ -411,7 +411,10 @@ async fn a_validator_down_for_50k_transactions_is_back_at_the_head() {
     let votes = cluster.validators[2].metric("cairn_node_votes_total");
     let voting = Instant::now();
     while cluster.validators[2].metric("cairn_node_votes_total") <= votes {
-        assert!(voting.elapsed() < Duration::from_secs(60), "v2 never voted again");
+        assert!(
+            voting.elapsed() < Duration::from_secs(60),
+            "v2 never voted again"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     eprintln!("v2 voting again {:?} after it started", started.elapsed());

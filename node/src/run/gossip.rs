@@ -31,6 +31,17 @@ pub const REANNOUNCE_EVERY: Duration = Duration::from_secs(2);
 const REANNOUNCE_TXS: usize = 4 * MAX_GOSSIP_TXS;
 /// Most bytes of transactions announced again per interval.
 const REANNOUNCE_BYTES: usize = 2 * MAX_GOSSIP_BYTES;
+/// Most bytes announced again per interval summed over all peers: on a large network
+/// each peer gets a smaller share, so the total stays bounded.
+const REANNOUNCE_TOTAL_BYTES: usize = 8 * MAX_GOSSIP_BYTES;
+
+/// What one interval may announce again when broadcasting to `peers` validators:
+/// (transactions, bytes), both scaled down alike on a large network.
+fn reannounce_budget(peers: usize) -> (usize, usize) {
+    let bytes = REANNOUNCE_BYTES.min(REANNOUNCE_TOTAL_BYTES / peers.max(1));
+    let txs = REANNOUNCE_TXS * bytes / REANNOUNCE_BYTES;
+    (txs.max(1), bytes)
+}
 
 /// Broadcasts the transactions received on `txs` in batches of up to
 /// [`MAX_GOSSIP_TXS`] transactions or [`MAX_GOSSIP_BYTES`], each sent at most
@@ -76,7 +87,9 @@ async fn announce_stalled(net: &NetworkHandle, shared: &Shared) {
     if shared.syncing.load(Ordering::Relaxed) {
         return;
     }
-    let stalled = shared.mempool().stalled(REANNOUNCE_TXS, REANNOUNCE_BYTES);
+    let peers = shared.genesis.n().saturating_sub(1);
+    let (max_txs, max_bytes) = reannounce_budget(peers);
+    let stalled = shared.mempool().stalled(max_txs, max_bytes);
     if stalled.is_empty() {
         return;
     }
@@ -142,6 +155,15 @@ mod tests {
             },
             &key,
         )
+    }
+
+    #[test]
+    fn the_reannouncement_budget_shrinks_with_the_network() {
+        assert_eq!(reannounce_budget(3), (REANNOUNCE_TXS, REANNOUNCE_BYTES));
+        let (txs, bytes) = reannounce_budget(255);
+        assert!(bytes * 255 <= REANNOUNCE_TOTAL_BYTES);
+        assert!((1..REANNOUNCE_TXS / 50).contains(&txs), "{txs}");
+        assert_eq!(reannounce_budget(0), (REANNOUNCE_TXS, REANNOUNCE_BYTES));
     }
 
     #[test]

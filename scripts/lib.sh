@@ -14,6 +14,9 @@ install_system_packages() {
     command -v clang >/dev/null 2>&1 || missing+=(clang)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+    # The fault runner's hosts: network namespaces (iproute2) and partitions (nftables).
+    command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+    command -v nft >/dev/null 2>&1 || missing+=(nftables)
     if [ ${#missing[@]} -gt 0 ]; then
         log "installing Debian packages: ${missing[*]}"
         as_root apt-get update -qq

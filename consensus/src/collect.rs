@@ -79,6 +79,14 @@ impl VoteCollector {
             .is_some_and(|held| held == vote)
     }
 
+    /// The validators whose votes for `round` are held, ascending.
+    pub(crate) fn voters(&self, round: Round) -> Vec<ValidatorId> {
+        self.rounds
+            .get(&round)
+            .map(|r| r.by_voter.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// Forgets rounds below `round`.
     pub(crate) fn prune_below(&mut self, round: Round) {
         self.rounds = self.rounds.split_off(&round);
@@ -139,6 +147,14 @@ impl TimeoutCollector {
             .get(&timeout.round)
             .and_then(|r| r.by_signer.get(&timeout.signer))
             .is_some_and(|held| held == timeout)
+    }
+
+    /// The validators whose timeouts for `round` are held, ascending.
+    pub(crate) fn signers(&self, round: Round) -> Vec<ValidatorId> {
+        self.rounds
+            .get(&round)
+            .map(|r| r.by_signer.keys().copied().collect())
+            .unwrap_or_default()
     }
 
     /// How many distinct validators timed out in `round`.

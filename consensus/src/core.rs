@@ -1,7 +1,7 @@
 //! The state machine itself: its state, set-up, and the dispatch of events.
 //! The handling of each kind of event lives in `handle/`.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cairn_crypto::{Hash, SecretKey};
 use cairn_types::{ChainId, Proposal, QuorumCert, Round, TimeoutCert, ValidatorId, ValidatorSet};
@@ -9,8 +9,14 @@ use parity_scale_codec::Encode;
 
 use crate::block_tree::BlockTree;
 use crate::collect::{TimeoutCollector, VoteCollector};
+use crate::leader::{self, History, LeaderRecord};
 /// Verified certificates remembered before the cache is emptied.
 const VERIFIED_CACHE_LIMIT: usize = 4096;
+/// A recovering validator asks for status again on entering every round that is a
+/// multiple of this.
+const RECOVERY_ASK_EVERY_ROUNDS: Round = 16;
+/// Leaders computed (one per certified block) remembered before the cache is emptied.
+const LEADER_CACHE_LIMIT: usize = 4096;
 
 use crate::{
     Action, BlockInfo, Config, ConsensusError, Event, Recovery, RecoveryReason, SafetyData,
@@ -35,6 +41,34 @@ pub struct Setup {
     /// Blocks persisted by [`Action::PersistBlock`] that are not yet committed (empty
     /// on first start). Blocks at or below the committed height are ignored.
     pub blocks: Vec<cairn_types::Block>,
+    /// The last committed blocks, oldest first, ending with the committed head (empty
+    /// on first start): the leader rule reads them. [`crate::history_needed`] of them
+    /// are enough; fewer (a young chain) are fine.
+    pub history: Vec<LeaderRecord>,
+}
+
+/// A validator's view of its current round ([`Consensus::round_view`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoundView {
+    /// The current round.
+    pub round: Round,
+    /// Its leader, if known yet (the leader rule may need a block still missing).
+    pub leader: Option<ValidatorId>,
+    /// The round of the highest QC held.
+    pub high_qc_round: Round,
+    /// Whether the round was entered by a timeout certificate.
+    pub entered_by_timeout: bool,
+    /// Rounds ended by timeout in a row.
+    pub consecutive_timeouts: u32,
+    /// Validators whose votes for this round's block this validator holds (it
+    /// collects them only if it leads the next round).
+    pub votes: Vec<ValidatorId>,
+    /// Validators whose timeouts for this round this validator holds.
+    pub timeouts: Vec<ValidatorId>,
+    /// The highest round this validator voted or timed out in.
+    pub highest_voted_round: Round,
+    /// Whether it is recovering its safety state (and signs nothing).
+    pub recovering: bool,
 }
 
 /// One validator's consensus state machine. Feed it [`Event`]s with
@@ -53,6 +87,10 @@ pub struct Consensus {
     /// Rounds ended by timeout in a row; drives the exponential backoff.
     pub(crate) consecutive_timeouts: u32,
     pub(crate) tree: BlockTree,
+    /// The recent committed blocks, for the leader rule.
+    pub(crate) history: History,
+    /// The leader of the round after each block, once computed.
+    pub(crate) leaders: HashMap<Hash, ValidatorId>,
     pub(crate) votes: VoteCollector,
     pub(crate) timeouts: TimeoutCollector,
     /// The first valid proposal seen per round, to detect a leader's equivocation.
@@ -103,6 +141,7 @@ impl Consensus {
             safety,
             committed,
             blocks,
+            history: records,
         } = setup;
         let expected = validators.key(me).ok_or(ConsensusError::NotAValidator {
             id: me,
@@ -121,6 +160,10 @@ impl Consensus {
         for block in blocks {
             tree.insert(block);
         }
+        let mut history = History::new(leader::history_needed(validators.len()));
+        for record in records {
+            history.push(record);
+        }
         Ok(Consensus {
             config,
             chain,
@@ -132,6 +175,8 @@ impl Consensus {
             last_round_tc: None,
             consecutive_timeouts: 0,
             tree,
+            history,
+            leaders: HashMap::new(),
             votes: VoteCollector::default(),
             timeouts: TimeoutCollector::default(),
             proposals: BTreeMap::new(),
@@ -281,8 +326,12 @@ impl Consensus {
 
         let after_ms = self.round_timeout_ms(false);
         self.out.push(Action::ScheduleTimeout { round, after_ms });
-        if self.validators.leader(round) == self.me {
-            self.ask_for_payload();
+        self.ask_for_payload_if_leading();
+        // A recovering validator also asks while it follows a chain that makes progress
+        // without it (its own turns are skipped, so its timer may never fire): the
+        // answers to its first request may have been lost.
+        if self.safety.recovering && round.is_multiple_of(RECOVERY_ASK_EVERY_ROUNDS) {
+            self.ask_for_status();
         }
         if let Some((from, proposal)) = self.pending.remove(&round) {
             self.on_proposal(from, proposal);
@@ -310,6 +359,79 @@ impl Consensus {
             || self
                 .tree
                 .has_uncommitted_txs(&self.safety.high_qc.block_id())
+    }
+
+    /// What this validator knows of its current round, for a stall report.
+    pub fn round_view(&mut self) -> RoundView {
+        let round = self.round;
+        RoundView {
+            round,
+            leader: self.current_leader(),
+            high_qc_round: self.safety.high_qc.round(),
+            entered_by_timeout: self.last_round_tc.is_some(),
+            consecutive_timeouts: self.consecutive_timeouts,
+            votes: self.votes.voters(round),
+            timeouts: self.timeouts.signers(round),
+            highest_voted_round: self.safety.highest_voted_round,
+            recovering: self.safety.recovering,
+        }
+    }
+
+    /// The leader of the current round, given this validator's high QC (see
+    /// `leader.rs`); `None` while the block that QC certifies is not yet here.
+    pub fn current_leader(&mut self) -> Option<ValidatorId> {
+        let (block, round) = (self.safety.high_qc.block_id(), self.safety.high_qc.round());
+        self.leader_of(self.round, &block, round)
+    }
+
+    /// The leader of `round` for a proposal that extends block `parent` of round
+    /// `parent_round`: the reputation rule if `round` follows `parent_round`, else
+    /// round-robin. `None` if the rule needs the block `parent` and it is not known.
+    pub fn leader_of(
+        &mut self,
+        round: Round,
+        parent: &Hash,
+        parent_round: Round,
+    ) -> Option<ValidatorId> {
+        let n = self.validators.len();
+        if parent_round.checked_add(1) != Some(round) || *parent == self.chain.0 {
+            return Some(leader::round_robin(n, round));
+        }
+        if let Some(leader) = self.leaders.get(parent) {
+            return Some(*leader);
+        }
+        let (chain, from_genesis) = self.chain_below(parent);
+        if chain.is_empty() {
+            return None;
+        }
+        let refs: Vec<&LeaderRecord> = chain.iter().collect();
+        let leader = leader::reputation_leader(n, round, &refs, from_genesis);
+        if self.leaders.len() >= LEADER_CACHE_LIMIT {
+            self.leaders.clear();
+        }
+        self.leaders.insert(*parent, leader);
+        Some(leader)
+    }
+
+    /// Records of `id` and its ancestors, newest first, as far as this validator holds
+    /// them (uncommitted blocks, then the committed history), at most as many as the
+    /// leader rule reads; and whether they reach down to the genesis.
+    fn chain_below(&self, id: &Hash) -> (Vec<LeaderRecord>, bool) {
+        let limit = leader::history_needed(self.validators.len());
+        let mut chain = Vec::new();
+        let mut cursor = *id;
+        while chain.len() < limit && cursor != self.chain.0 {
+            let record = match self.tree.get(&cursor) {
+                Some(block) => LeaderRecord::of(block),
+                None => match self.history.get(&cursor) {
+                    Some(record) => record.clone(),
+                    None => break,
+                },
+            };
+            cursor = record.parent;
+            chain.push(record);
+        }
+        (chain, cursor == self.chain.0)
     }
 
     /// Verifies a certificate once: later calls with the same bytes skip the check.

@@ -23,6 +23,7 @@ mod error;
 mod event;
 mod evidence;
 mod handle;
+mod leader;
 mod message;
 mod safety;
 #[cfg(feature = "sim")]
@@ -33,10 +34,11 @@ mod tests;
 pub use action::{Action, Recovery, RecoveryReason};
 pub use block_tree::BlockInfo;
 pub use config::Config;
-pub use core::{Consensus, Setup};
+pub use core::{Consensus, RoundView, Setup};
 pub use error::ConsensusError;
 pub use event::Event;
 pub use evidence::Evidence;
+pub use leader::{LeaderRecord, active_window, failure_window, history_needed};
 pub use message::{Message, RoundStatus};
 #[cfg(feature = "unsafe-test-variants")]
 pub use safety::UnsafeVariant;

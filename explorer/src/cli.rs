@@ -64,6 +64,10 @@ pub enum ExplorerCommand {
     },
     /// Audit the whole chain from genesis to head against the genesis (needs --genesis).
     Verify,
+    /// The node's stall report: its round and leader, the votes and timeouts it holds
+    /// and lacks, its peers and their last faults, and why the chain is not moving if
+    /// it is not (a running validator only).
+    Status,
 }
 
 impl ExplorerCommand {
@@ -77,6 +81,7 @@ impl ExplorerCommand {
             ExplorerCommand::Validators => "validators",
             ExplorerCommand::Watch { .. } => "watch",
             ExplorerCommand::Verify => "verify",
+            ExplorerCommand::Status => "status",
         }
     }
 }

@@ -59,6 +59,7 @@ impl Explorer {
             ExplorerCommand::Validators => self.print(out, &self.source.validators().await?),
             ExplorerCommand::Watch { from } => self.watch(*from, None, out).await,
             ExplorerCommand::Verify => self.verify(out).await,
+            ExplorerCommand::Status => self.print(out, &self.source.consensus_status().await?),
         }
     }
 

@@ -8,7 +8,8 @@ use cairn_crypto::{Hash, PublicKey};
 use cairn_genesis::Genesis;
 use cairn_rpc::methods as m;
 use cairn_rpc::types::{
-    AccountInfo, BlockInfo, BlockRef, CommitInfo, HeadInfo, TxInfo, TxProof, ValidatorsInfo,
+    AccountInfo, BlockInfo, BlockRef, CommitInfo, ConsensusStatus, HeadInfo, TxInfo, TxProof,
+    ValidatorsInfo,
 };
 use cairn_rpc::{Client, HexHash, HexKey, RpcError};
 use cairn_types::ChainId;
@@ -90,6 +91,11 @@ impl Source {
     /// `validators_list`.
     pub async fn validators(&self) -> Result<ValidatorsInfo> {
         self.call(m::VALIDATORS_LIST, &[]).await
+    }
+
+    /// The node's stall report (`consensus_status`).
+    pub async fn consensus_status(&self) -> Result<ConsensusStatus> {
+        self.call(m::CONSENSUS_STATUS, &[]).await
     }
 
     async fn call<R: DeserializeOwned + Clone>(

@@ -15,8 +15,8 @@ use crate::hex::{Hex, HexHash, HexKey};
 use crate::methods as m;
 use crate::node_api::PeerStatus;
 use crate::types::{
-    AccountInfo, BlockInfo, CommitInfo, HeadEvent, HeadInfo, HealthInfo, StateEntry, TxInfo,
-    TxProof, TxSubmitted, ValidatorsInfo, VersionInfo,
+    AccountInfo, BlockInfo, CommitInfo, ConsensusStatus, HeadEvent, HeadInfo, HealthInfo,
+    StateEntry, TxInfo, TxProof, TxSubmitted, ValidatorsInfo, VersionInfo,
 };
 
 /// Largest request the client sends, in bytes.
@@ -177,6 +177,11 @@ impl Client {
     /// `system_version`.
     pub async fn system_version(&self) -> Result<VersionInfo> {
         self.call(m::SYSTEM_VERSION, &[]).await
+    }
+
+    /// `consensus_status`: the node's stall report.
+    pub async fn consensus_status(&self) -> Result<ConsensusStatus> {
+        self.call(m::CONSENSUS_STATUS, &[]).await
     }
 
     /// `rpc.discover`: the OpenRPC document.

@@ -58,6 +58,8 @@ pub mod codes {
     pub const NOT_FOUND: i32 = 2001;
     /// A subscriber did not read its notifications fast enough; it was closed.
     pub const SUBSCRIBER_TOO_SLOW: i32 = 2002;
+    /// `consensus_status` on a node that runs no consensus (a full node).
+    pub const NO_CONSENSUS: i32 = 2003;
     /// The node could not serve the request (a storage error; details in its log).
     pub const INTERNAL: i32 = 3001;
 }

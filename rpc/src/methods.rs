@@ -9,8 +9,8 @@ use crate::error::codes;
 use crate::hex::{Hex, HexHash, HexKey};
 use crate::node_api::PeerStatus;
 use crate::types::{
-    AccountInfo, BlockInfo, CommitInfo, HeadInfo, HealthInfo, StateEntry, TxInfo, TxProof,
-    TxSubmitted, ValidatorsInfo, VersionInfo,
+    AccountInfo, BlockInfo, CommitInfo, ConsensusStatus, HeadInfo, HealthInfo, StateEntry, TxInfo,
+    TxProof, TxSubmitted, ValidatorsInfo, VersionInfo,
 };
 
 /// `tx_submit`.
@@ -43,6 +43,8 @@ pub const SYSTEM_HEALTH: &str = "system_health";
 pub const SYSTEM_PEERS: &str = "system_peers";
 /// `system_version`.
 pub const SYSTEM_VERSION: &str = "system_version";
+/// `consensus_status`.
+pub const CONSENSUS_STATUS: &str = "consensus_status";
 /// `rpc.discover`.
 pub const RPC_DISCOVER: &str = "rpc.discover";
 
@@ -261,6 +263,14 @@ pub const METHODS: &[MethodSpec] = &[
         "peers",
         schema::<Vec<PeerStatus>>,
         &[],
+    ),
+    method(
+        CONSENSUS_STATUS,
+        "This validator's round, leader, votes and timeouts held and missing, peers and their last faults, and why the chain is not progressing if it is not.",
+        &[],
+        "status",
+        schema::<ConsensusStatus>,
+        &[codes::NO_CONSENSUS],
     ),
     method(
         SYSTEM_VERSION,

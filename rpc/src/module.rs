@@ -59,6 +59,7 @@ pub fn build_module(
     register_blocking(&mut module, m::SYSTEM_HEALTH, system::health)?;
     register_blocking(&mut module, m::SYSTEM_PEERS, system::peers)?;
     register_blocking(&mut module, m::SYSTEM_VERSION, system::version)?;
+    register_blocking(&mut module, m::CONSENSUS_STATUS, system::consensus_status)?;
     register_blocking(&mut module, m::RPC_DISCOVER, system::discover)?;
     Ok(module.remove_context())
 }

@@ -26,6 +26,11 @@ pub trait NodeApi: Send + Sync + 'static {
     fn health(&self) -> NodeHealth;
     /// Every validator with its connection state, for `system_peers`.
     fn peers(&self) -> Vec<PeerStatus>;
+    /// The stall report, for `consensus_status`; `None` (the default) for a node that
+    /// runs no consensus.
+    fn consensus_status(&self) -> Option<crate::types::ConsensusStatus> {
+        None
+    }
 }
 
 /// The mempool's view of a transaction.

@@ -324,6 +324,83 @@ pub struct HealthInfo {
     pub syncing: bool,
 }
 
+/// Result of `consensus_status`: where this validator stands in consensus, and, when
+/// the chain is not progressing, why (docs/RPC.md "consensus_status").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ConsensusStatus {
+    /// This validator's id.
+    pub validator: u16,
+    /// The consensus round it is in.
+    pub round: u64,
+    /// The round's leader, if this validator can name it yet (the leader rule may need
+    /// a block it is still fetching).
+    pub leader: Option<NamedValidator>,
+    /// Milliseconds since it entered this round.
+    pub round_age_ms: u64,
+    /// Its committed height.
+    pub height: u64,
+    /// Milliseconds since it last committed a block, if it has since it started.
+    pub last_commit_age_ms: Option<u64>,
+    /// The round of the highest quorum certificate it holds.
+    pub high_qc_round: u64,
+    /// Whether the round was entered by a timeout certificate.
+    pub entered_by_timeout: bool,
+    /// Rounds ended by timeout in a row.
+    pub consecutive_timeouts: u32,
+    /// Votes for this round's block it holds (it collects them only if it leads the
+    /// next round).
+    pub votes: Signers,
+    /// Timeouts for this round it holds (a quorum of them makes the round's timeout
+    /// certificate).
+    pub timeouts: Signers,
+    /// The signatures a certificate needs.
+    pub quorum: usize,
+    /// True while it is recovering its safety state (it signs nothing).
+    pub recovering: bool,
+    /// True while it is fetching blocks it missed.
+    pub syncing: bool,
+    /// True if it has not committed for longer than the stall threshold.
+    pub stalled: bool,
+    /// The other validators, as its network sees them.
+    pub peers: Vec<PeerReport>,
+    /// One sentence: what it is doing, or what it is waiting for.
+    pub diagnosis: String,
+}
+
+/// A validator id with its genesis name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NamedValidator {
+    /// Its id.
+    pub id: u16,
+    /// Its name in the genesis document.
+    pub name: String,
+}
+
+/// Which validators' signatures for a round a node holds, and which it lacks.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Signers {
+    /// Validators whose signature it holds.
+    pub have: Vec<u16>,
+    /// Validators whose signature it lacks (itself included, if it has not signed).
+    pub missing: Vec<u16>,
+}
+
+/// One other validator in a stall report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct PeerReport {
+    /// Its id.
+    pub id: u16,
+    /// Its genesis name.
+    pub name: String,
+    /// True if a connection to it is up.
+    pub connected: bool,
+    /// The last fault this node saw from it (a message that failed verification, an
+    /// undecodable frame, a bad block), if any since start.
+    pub last_error: Option<String>,
+    /// Milliseconds since that fault.
+    pub last_error_age_ms: Option<u64>,
+}
+
 /// Result of `system_version`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VersionInfo {

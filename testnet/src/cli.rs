@@ -6,8 +6,9 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 
 use crate::bench::{BenchOptions, bench};
-use crate::error::Result;
-use crate::status::{down, status};
+use crate::error::{Result, TestnetError};
+use crate::faults;
+use crate::status::{down, stall_lines, status};
 use crate::table::{opt, print, table};
 use crate::up::{UpOptions, up};
 
@@ -46,6 +47,19 @@ pub enum TestnetCommand {
     },
     /// Load the network with signed transactions and report throughput and latency.
     Bench(BenchArgs),
+    /// Run a fault scenario (TOML) on validators each on its own host (network
+    /// namespaces; needs root, iproute2 and nftables), then check what it did; exits
+    /// non-zero naming every violation.
+    Faults {
+        /// The scenario file (docs/TESTING.md "Fault runs"; examples in
+        /// testnet/scenarios/).
+        #[arg(long)]
+        scenario: PathBuf,
+        /// Where to keep the run's homes and logs (must not exist; default: a new
+        /// directory under the system's temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `cairn testnet bench`
@@ -122,20 +136,37 @@ pub async fn run(command: TestnetCommand, json: bool, cairn: &Path) -> Result<()
         TestnetCommand::Status { dir } => {
             let rows = status(&dir).await?;
             print(json, &rows, || {
-                table(
-                    &["node", "state", "pid", "height", "round", "peers", "rpc"],
+                let header = [
+                    "node",
+                    "state",
+                    "pid",
+                    "height",
+                    "round",
+                    "leader",
+                    "last commit",
+                    "peers",
+                    "rpc",
+                ];
+                let body = table(
+                    &header,
                     rows.iter().map(|r| {
+                        let c = r.consensus.as_ref();
                         vec![
                             format!("v{}", r.node),
                             r.state.to_string(),
                             opt(r.pid),
                             opt(r.height),
                             opt(r.round),
+                            opt(c.and_then(|c| c.leader.as_ref()).map(|l| l.name.clone())),
+                            opt(c
+                                .and_then(|c| c.last_commit_age_ms)
+                                .map(|ms| format!("{ms} ms ago"))),
                             opt(r.peers),
                             r.rpc.clone(),
                         ]
                     }),
-                )
+                );
+                format!("{body}\n{}", stall_lines(&rows))
             });
         }
         TestnetCommand::Down { dir } => {
@@ -160,6 +191,32 @@ pub async fn run(command: TestnetCommand, json: bool, cairn: &Path) -> Result<()
             };
             let report = bench(&args.dir, &options).await?;
             print(json, &report, || report.human());
+        }
+        TestnetCommand::Faults { scenario, dir } => {
+            let loaded = faults::Scenario::load(&scenario)?;
+            let dir = dir.unwrap_or_else(faults::default_dir);
+            let verdict = faults::run(cairn, &dir, &loaded).await?;
+            print(json, &verdict, || {
+                table(
+                    &["check", "verdict", "detail"],
+                    verdict.iter().map(|c| {
+                        let mark = if c.ok { "ok" } else { "VIOLATED" };
+                        vec![c.name.clone(), mark.to_string(), c.detail.clone()]
+                    }),
+                )
+            });
+            if !faults::all_ok(&verdict) {
+                let broken: Vec<&str> = verdict
+                    .iter()
+                    .filter(|c| !c.ok)
+                    .map(|c| c.name.as_str())
+                    .collect();
+                return Err(TestnetError::Usage(format!(
+                    "the fault run broke: {} (homes and logs in {})",
+                    broken.join(", "),
+                    dir.display()
+                )));
+            }
         }
     }
     Ok(())

@@ -33,11 +33,37 @@ pub fn create(
     base_port: u16,
     accounts: usize,
 ) -> Result<Manifest> {
+    let loopback = |i| ("127.0.0.1".to_string(), crate::layout::ports(base_port, i));
+    create_with(cairn, layout, n, base_port, accounts, loopback)
+}
+
+/// As [`create`], but validator `i` listens on `hosts[i]` (each its own host), on the
+/// ports of node 0.
+pub fn create_on_hosts(
+    cairn: &Path,
+    layout: &Layout,
+    hosts: &[std::net::Ipv4Addr],
+    base_port: u16,
+    accounts: usize,
+) -> Result<Manifest> {
+    let on_host = |i: usize| (hosts[i].to_string(), crate::layout::ports(base_port, 0));
+    create_with(cairn, layout, hosts.len(), base_port, accounts, on_host)
+}
+
+fn create_with(
+    cairn: &Path,
+    layout: &Layout,
+    n: usize,
+    base_port: u16,
+    accounts: usize,
+    listen: impl Fn(usize) -> (String, crate::layout::Ports),
+) -> Result<Manifest> {
     let mut doc = GenesisDoc::new("cairn-testnet", SystemTime::now());
     doc.params.round_timeout_ms = 1_000;
     doc.params.heartbeat_ms = 1_000;
     for i in 0..n {
-        let report = init_node(cairn, layout, i, base_port)?;
+        let (ip, ports) = listen(i);
+        let report = init_node(cairn, layout, i, &ip, ports)?;
         doc.validators.push(ValidatorEntry {
             name: format!("v{i}"),
             consensus_key: report.consensus_key,
@@ -75,8 +101,13 @@ pub fn create(
     Ok(manifest)
 }
 
-fn init_node(cairn: &Path, layout: &Layout, i: usize, base_port: u16) -> Result<InitReport> {
-    let ports = crate::layout::ports(base_port, i);
+fn init_node(
+    cairn: &Path,
+    layout: &Layout,
+    i: usize,
+    ip: &str,
+    ports: crate::layout::Ports,
+) -> Result<InitReport> {
     let home = layout.home(i);
     let args = vec![
         "--json".to_string(),
@@ -87,11 +118,11 @@ fn init_node(cairn: &Path, layout: &Layout, i: usize, base_port: u16) -> Result<
         "--name".into(),
         format!("v{i}"),
         "--p2p-listen".into(),
-        format!("/ip4/127.0.0.1/tcp/{}", ports.p2p),
+        format!("/ip4/{ip}/tcp/{}", ports.p2p),
         "--rpc-listen".into(),
-        format!("127.0.0.1:{}", ports.rpc),
+        format!("{ip}:{}", ports.rpc),
         "--metrics-listen".into(),
-        format!("127.0.0.1:{}", ports.metrics),
+        format!("{ip}:{}", ports.metrics),
     ];
     let stdout = run_cairn(cairn, &args)?;
     serde_json::from_str(&stdout).map_err(|e| TestnetError::Command {

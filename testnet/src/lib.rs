@@ -9,6 +9,10 @@
 //!   accounts to every node, commits followed over a WebSocket subscription, and
 //!   committed transactions per second with submit-to-commit latency percentiles.
 //!
+//! * [`faults::run`] is the fault runner: validators on their own hosts (network
+//!   namespaces), a scenario of kills, pauses, wipes and partitions under load, and a
+//!   checker that trusts no node.
+//!
 //! The directory layout is in [`layout`]; the commands and their output in
 //! `docs/TESTNET.md`.
 #![forbid(unsafe_code)]
@@ -19,6 +23,7 @@ pub mod bench;
 pub mod cli;
 mod create;
 pub mod error;
+pub mod faults;
 pub mod layout;
 pub mod process;
 pub mod status;

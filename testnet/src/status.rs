@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use cairn_rpc::Client;
+use cairn_rpc::types::{ConsensusStatus, HealthInfo};
 use serde::Serialize;
 
 use crate::error::Result;
@@ -27,6 +28,8 @@ pub struct NodeStatus {
     pub peers: Option<usize>,
     /// JSON-RPC URL.
     pub rpc: String,
+    /// Its stall report (`consensus_status`), if its RPC answered.
+    pub consensus: Option<ConsensusStatus>,
 }
 
 /// The status of every node of the testnet in `dir`.
@@ -37,9 +40,9 @@ pub async fn status(dir: &Path) -> Result<Vec<NodeStatus>> {
     for i in 0..manifest.n {
         let pid = process::running(&layout, i);
         let rpc = manifest.rpc_url(i);
-        let health = match pid {
+        let (health, consensus) = match pid {
             Some(_) => query(&rpc).await,
-            None => None,
+            None => (None, None),
         };
         rows.push(NodeStatus {
             node: i,
@@ -49,17 +52,34 @@ pub async fn status(dir: &Path) -> Result<Vec<NodeStatus>> {
             round: health.as_ref().map(|h| h.round),
             peers: health.as_ref().map(|h| h.connected_peers),
             rpc,
+            consensus,
         });
     }
     Ok(rows)
 }
 
-async fn query(url: &str) -> Option<cairn_rpc::types::HealthInfo> {
-    let client = Client::connect(url).await.ok()?;
-    tokio::time::timeout(Duration::from_secs(3), client.system_health())
-        .await
-        .ok()?
-        .ok()
+/// A node's health and stall report, each `None` if it did not answer in time.
+async fn query(url: &str) -> (Option<HealthInfo>, Option<ConsensusStatus>) {
+    let Ok(client) = Client::connect(url).await else {
+        return (None, None);
+    };
+    let wait = Duration::from_secs(3);
+    let health = tokio::time::timeout(wait, client.system_health()).await;
+    let consensus = tokio::time::timeout(wait, client.consensus_status()).await;
+    (
+        health.ok().and_then(|r| r.ok()),
+        consensus.ok().and_then(|r| r.ok()),
+    )
+}
+
+/// The lines under the status table: for each node that reports a stall, why.
+pub fn stall_lines(rows: &[NodeStatus]) -> String {
+    rows.iter()
+        .filter_map(|r| {
+            let c = r.consensus.as_ref()?;
+            c.stalled.then(|| format!("v{}: {}\n", r.node, c.diagnosis))
+        })
+        .collect()
 }
 
 /// One node's fate in `down`.

@@ -35,6 +35,9 @@ impl Consensus {
             Ok(blocks) if blocks.is_empty() => false,
             Ok(blocks) => {
                 let had_txs = blocks.iter().any(|b| !b.txs.is_empty());
+                for block in &blocks {
+                    self.history.push(crate::LeaderRecord::of(block));
+                }
                 let root_round = self.tree.root().round;
                 if self
                     .pending_commit

@@ -71,5 +71,7 @@ impl Consensus {
         if let Some((from, proposal)) = self.pending.remove(&self.round) {
             self.on_proposal(from, proposal);
         }
+        // The block may be the one the leader rule needed to name this round's leader.
+        self.ask_for_payload_if_leading();
     }
 }

@@ -14,7 +14,8 @@ impl Consensus {
     pub(crate) fn on_proposal(&mut self, from: ValidatorId, proposal: Proposal) {
         let round = proposal.block.header.round;
         let block_id = proposal.block.id();
-        if proposal.block.header.proposer != self.validators.leader(round) {
+        let proposer = proposal.block.header.proposer;
+        if self.validators.key(proposer).is_none() {
             return;
         }
         if round < self.round {
@@ -37,7 +38,20 @@ impl Consensus {
             }
             return;
         }
+        // Who leads depends on the chain the proposal extends; if that block is not
+        // here yet, the proposal waits for it and is checked again when it arrives.
+        let header = &proposal.block.header;
+        let leader_known = match self.leader_of(round, &header.parent, header.justify.round()) {
+            Some(leader) if leader != proposer => return,
+            Some(_) => true,
+            None => false,
+        };
         if let Some(first) = self.proposals.get(&round) {
+            if first.block.header.proposer != proposer {
+                // Another validator that, by the certificate it held, led this round:
+                // the first proposal seen keeps the round (a vote is cast only once).
+                return;
+            }
             if first.block.id() != block_id {
                 // Reported once per round: replays of the second proposal cost nothing.
                 if !self.double_proposals.contains(&round) && self.proposal_signature_ok(&proposal)
@@ -62,7 +76,9 @@ impl Consensus {
         if !self.proposal_valid(&proposal) {
             return;
         }
-        self.proposals.insert(round, proposal.clone());
+        if leader_known {
+            self.proposals.insert(round, proposal.clone());
+        }
         self.pending.remove(&round);
 
         // Its certificates may commit blocks and bring this validator to its round.
@@ -122,11 +138,12 @@ impl Consensus {
         if !self.verify_qc(justify) {
             return false;
         }
+        // A block of round r extends the QC of round r − 1, or carries the TC of
+        // round r − 1 (which also decides who leads r).
+        let round = proposal.block.header.round;
         match &proposal.timeout_cert {
-            Some(tc) => {
-                tc.round.checked_add(1) == Some(proposal.block.header.round) && self.verify_tc(tc)
-            }
-            None => true,
+            Some(tc) => tc.round.checked_add(1) == Some(round) && self.verify_tc(tc),
+            None => justify.round().checked_add(1) == Some(round),
         }
     }
 
@@ -231,7 +248,10 @@ impl Consensus {
 
     /// Votes go to the next round's leader.
     fn send_vote(&mut self, vote: Vote) {
-        let next_leader = self.validators.leader(vote.data.round.saturating_add(1));
+        let round = vote.data.round.saturating_add(1);
+        let next_leader = self
+            .leader_of(round, &vote.data.block_id, vote.data.round)
+            .unwrap_or_else(|| crate::leader::round_robin(self.validators.len(), round));
         if next_leader == self.me {
             self.on_own_vote(vote);
         } else {

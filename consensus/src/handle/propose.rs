@@ -13,6 +13,14 @@ const HEADER_BYTES_BESIDES_QC: usize = 32 + 8 + 8 + 32 + 32 + 32 + 2 + 8;
 impl Consensus {
     /// Asks the driver for transactions if this validator leads the current round,
     /// has not proposed in it, and holds a certificate that justifies proposing.
+    /// Asks for a payload if this validator leads the current round (as far as it
+    /// can tell yet: the leader rule may need the block its high QC certifies).
+    pub(crate) fn ask_for_payload_if_leading(&mut self) {
+        if self.current_leader() == Some(self.me) {
+            self.ask_for_payload();
+        }
+    }
+
     pub(crate) fn ask_for_payload(&mut self) {
         let round = self.round;
         if self.payload_asked == Some(round)
@@ -50,7 +58,7 @@ impl Consensus {
     ) {
         if round != self.round
             || self.payload_asked != Some(round)
-            || self.validators.leader(round) != self.me
+            || self.current_leader() != Some(self.me)
             || self.safety.check_propose(round).is_err()
             || !self.can_justify(round)
         {

@@ -92,9 +92,7 @@ impl Consensus {
             highest_reported_round,
             replies,
         }));
-        if self.validators.leader(self.round) == self.me {
-            self.ask_for_payload();
-        }
+        self.ask_for_payload_if_leading();
     }
 
     /// A verified certificate signed by `signers` in `round`: if this validator is

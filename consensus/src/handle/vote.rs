@@ -27,10 +27,15 @@ impl Consensus {
 
     /// Only the leader of the round after the vote's round collects it, and only for
     /// rounds near the current one.
-    fn vote_is_collectable(&self, vote: &Vote) -> bool {
+    fn vote_is_collectable(&mut self, vote: &Vote) -> bool {
         let round = vote.data.round;
-        round < Round::MAX
-            && self.validators.leader(round + 1) == self.me
+        if round == Round::MAX {
+            return false;
+        }
+        // A vote may overtake the proposal it is for: then the leader rule cannot be
+        // evaluated yet, and the vote is kept (the collector holds one per signer).
+        let leader = self.leader_of(round + 1, &vote.data.block_id, round);
+        leader.is_none_or(|leader| leader == self.me)
             && round + 1 >= self.round
             && round <= self.round.saturating_add(self.config.round_window)
     }

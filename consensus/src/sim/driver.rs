@@ -431,6 +431,10 @@ impl World {
             let id = block.id();
             node.counters.txs_committed += block.txs.len() as u64;
             node.committed_ids.insert(id);
+            node.history.push_back(crate::LeaderRecord::of(&block));
+            if node.history.len() > crate::history_needed(self.validators.len()) {
+                node.history.pop_front();
+            }
             self.blocks.entry(id).or_insert(block);
         }
     }

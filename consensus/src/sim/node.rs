@@ -50,6 +50,8 @@ pub(crate) struct Node {
     pub(crate) safety: SafetyData,
     pub(crate) committed: BlockInfo,
     pub(crate) committed_ids: BTreeSet<Hash>,
+    /// The last committed blocks, for the leader rule of a restarted core.
+    pub(crate) history: std::collections::VecDeque<crate::LeaderRecord>,
     /// Blocks stored by `Action::PersistBlock` (the blocks it voted for).
     pub(crate) persisted_blocks: BTreeSet<Hash>,
     // Volatile: lost on crash.
@@ -79,6 +81,7 @@ impl Node {
             safety: SafetyData::genesis(chain),
             committed: BlockInfo::genesis(chain),
             committed_ids: BTreeSet::new(),
+            history: std::collections::VecDeque::new(),
             persisted_blocks: BTreeSet::new(),
             known: BTreeSet::new(),
             timer_token: 0,
@@ -128,6 +131,7 @@ impl Node {
             safety: self.safety.clone(),
             committed: self.committed,
             blocks,
+            history: self.history.iter().cloned().collect(),
         };
         self.incarnation += 1;
         self.core.insert(
@@ -141,6 +145,7 @@ impl Node {
         self.safety = SafetyData::recovering(chain);
         self.committed = BlockInfo::genesis(chain);
         self.committed_ids.clear();
+        self.history.clear();
         self.persisted_blocks.clear();
         self.known.clear();
         self.counters.wipes += 1;

@@ -17,6 +17,7 @@ fn node(i: usize, config: &Config) -> Consensus {
         safety: SafetyData::genesis(&chain()),
         committed: BlockInfo::genesis(&chain()),
         blocks: Vec::new(),
+        history: Vec::new(),
     })
     .unwrap()
 }

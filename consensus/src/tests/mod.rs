@@ -62,6 +62,7 @@ impl Net {
             safety,
             committed,
             blocks: Vec::new(),
+            history: Vec::new(),
         })
         .unwrap()
     }
@@ -82,6 +83,7 @@ impl Net {
                     safety: SafetyData::genesis(&chain()),
                     committed: BlockInfo::genesis(&chain()),
                     blocks: Vec::new(),
+                    history: Vec::new(),
                 })
                 .unwrap()
             })
@@ -295,6 +297,7 @@ fn restarted_validator_resends_its_stored_vote_and_no_other() {
         safety,
         committed: *net.nodes[1].committed(),
         blocks: Vec::new(),
+        history: Vec::new(),
     })
     .unwrap();
     // Show it the proposal it voted for again: it re-sends the same vote.

@@ -138,7 +138,10 @@ fn a_recovering_validator_signs_nothing_until_enough_validators_answer() {
         !done.iter().any(|a| matches!(a, Action::PersistBlock(_))),
         "nothing to vote for, so nothing to persist"
     );
-    assert!(status_requests(&done) >= 10, "asks again on each timer");
+    assert!(
+        status_requests(&done) >= 10,
+        "asks again on its timers and as it follows"
+    );
     assert!(net.nodes[1].is_recovering());
     // It followed the chain all the same (rounds, fetched blocks, commits).
     assert!(net.nodes[1].round() > 10);

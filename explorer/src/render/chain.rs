@@ -1,6 +1,6 @@
 //! Views of the chain: head, block, validators, account, the audit report, watch rows.
 
-use cairn_rpc::types::{AccountInfo, BlockInfo, HeadInfo, ValidatorsInfo};
+use cairn_rpc::types::{AccountInfo, BlockInfo, ConsensusStatus, HeadInfo, ValidatorsInfo};
 use cairn_rpc::{HexHash, HexKey};
 use serde::{Serialize, Serializer};
 
@@ -82,6 +82,60 @@ impl View for ValidatorsInfo {
                 validator.consensus_key.to_string(),
                 validator.peer_id.clone(),
                 validator.address.clone(),
+            ]);
+        }
+        text.push('\n');
+        text.push_str(&table.render());
+        text
+    }
+}
+
+impl View for ConsensusStatus {
+    fn text(&self) -> String {
+        let ids = |list: &[u16]| {
+            let named: Vec<String> = list.iter().map(|id| format!("v{id}")).collect();
+            if named.is_empty() {
+                "-".to_string()
+            } else {
+                named.join(" ")
+            }
+        };
+        let ago = |ms: Option<u64>| ms.map_or_else(|| "-".to_string(), |ms| format!("{ms} ms ago"));
+        let mut text = Fields::new()
+            .add("diagnosis", &self.diagnosis)
+            .add("validator", format!("v{}", self.validator))
+            .add(
+                "round",
+                format!("{} (for {} ms)", self.round, self.round_age_ms),
+            )
+            .add(
+                "leader",
+                self.leader.as_ref().map_or_else(
+                    || "not known yet".to_string(),
+                    |l| format!("v{} {}", l.id, l.name),
+                ),
+            )
+            .add("height", self.height)
+            .add("last commit", ago(self.last_commit_age_ms))
+            .add("high QC round", self.high_qc_round)
+            .add("entered by timeout", self.entered_by_timeout)
+            .add("timeouts in a row", self.consecutive_timeouts)
+            .add("votes held", ids(&self.votes.have))
+            .add("votes missing", ids(&self.votes.missing))
+            .add("timeouts held", ids(&self.timeouts.have))
+            .add("timeouts missing", ids(&self.timeouts.missing))
+            .add("quorum", self.quorum)
+            .add("recovering", self.recovering)
+            .add("syncing", self.syncing)
+            .render();
+        let mut table = Table::new(&["ID", "NAME", "CONNECTED", "LAST FAULT", "WHEN"]);
+        for peer in &self.peers {
+            table.row(vec![
+                format!("v{}", peer.id),
+                peer.name.clone(),
+                peer.connected.to_string(),
+                peer.last_error.clone().unwrap_or_else(|| "-".to_string()),
+                ago(peer.last_error_age_ms),
             ]);
         }
         text.push('\n');

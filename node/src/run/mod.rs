@@ -8,6 +8,7 @@ mod gossip;
 mod metrics;
 mod setup;
 mod shared;
+mod stall;
 mod sync;
 mod wire;
 

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
-use cairn_consensus::{BlockInfo, Config, Consensus, SafetyData, Setup};
+use cairn_consensus::{
+    BlockInfo, Config, Consensus, LeaderRecord, SafetyData, Setup, history_needed,
+};
 use cairn_crypto::{Hash, KeyFile, KeyKind, SecretKey};
 use cairn_genesis::{Genesis, GenesisDoc};
 use cairn_mempool::{BatchVerifier, Mempool, MempoolConfig};
@@ -428,8 +430,19 @@ fn restore_consensus(
         safety,
         committed,
         blocks: store.pending_blocks()?,
+        history: leader_history(store, head.height, genesis.validators().len())?,
     })
     .map_err(|e| anyhow!("cannot restore consensus: {e}"))
+}
+
+/// The last committed blocks the leader rule reads, oldest first (headers only).
+fn leader_history(store: &Store, head: u64, n: usize) -> Result<Vec<LeaderRecord>> {
+    if head == 0 {
+        return Ok(Vec::new());
+    }
+    let from = head.saturating_sub(history_needed(n) as u64 - 1).max(1);
+    let headers = store.headers(from..=head)?;
+    Ok(headers.iter().map(LeaderRecord::of_header).collect())
 }
 
 fn rpc_config(config: &NodeConfig, genesis: &Genesis) -> RpcConfig {

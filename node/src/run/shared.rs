@@ -2,10 +2,12 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use cairn_crypto::Hash;
 use cairn_genesis::Genesis;
 use cairn_mempool::{AdmitError, Admitted, BatchVerifier, Mempool};
+use cairn_rpc::types::ConsensusStatus;
 use cairn_rpc::{NodeApi, NodeHealth, PeerStatus, PendingStatus, SubmitError};
 use cairn_storage::Store;
 use cairn_types::{Transaction, ValidatorId};
@@ -48,6 +50,8 @@ pub struct Shared {
     pub gossip_rates: Mutex<super::driver::PeerRates>,
     /// The node's metrics.
     pub metrics: Arc<NodeMetrics>,
+    /// What the stall report (`consensus_status`) is built from.
+    pub stall: super::stall::StallMonitor,
 }
 
 impl Shared {
@@ -70,7 +74,10 @@ impl Shared {
         let gossip_slots = (0..peers)
             .map(|_| Arc::new(Semaphore::new(GOSSIP_SLOTS_PER_PEER)))
             .collect();
+        let stall =
+            super::stall::StallMonitor::new(genesis.validators().len(), stall_after(&genesis));
         Shared {
+            stall,
             store,
             genesis,
             me,
@@ -194,6 +201,29 @@ impl NodeApi for RpcNode {
         }
     }
 
+    fn consensus_status(&self) -> Option<ConsensusStatus> {
+        let shared = &self.0;
+        let validators = shared.genesis.validators();
+        if usize::from(shared.me.0) >= validators.len() {
+            return None;
+        }
+        let connected = shared
+            .connected
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default();
+        let doc = shared.genesis.doc();
+        let inputs = super::stall::ReportInputs {
+            me: shared.me,
+            names: doc.validators.iter().map(|v| v.name.as_str()).collect(),
+            connected: &connected,
+            height: shared.store.head().map(|h| h.height).unwrap_or(0),
+            quorum: validators.quorum(),
+            syncing: shared.syncing.load(Ordering::Relaxed),
+        };
+        shared.stall.report(&inputs)
+    }
+
     fn peers(&self) -> Vec<PeerStatus> {
         let connected = self
             .0
@@ -217,6 +247,14 @@ impl NodeApi for RpcNode {
             })
             .collect()
     }
+}
+
+/// No commit for this long is a stall: four base round timeouts, and at least 5 s
+/// (an idle chain commits an empty block at least every heartbeat).
+fn stall_after(genesis: &Genesis) -> Duration {
+    let params = &genesis.doc().params;
+    let rounds = params.round_timeout_ms.saturating_mul(4);
+    Duration::from_millis(rounds.max(params.heartbeat_ms.saturating_mul(2)).max(5_000))
 }
 
 /// The RPC error for a mempool refusal.

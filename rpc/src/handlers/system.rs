@@ -3,12 +3,13 @@
 use jsonrpsee::types::ErrorObjectOwned;
 
 use crate::api_error::internal;
+use crate::error::codes;
 use crate::hex::{HexHash, HexKey};
 use crate::methods::SYSTEM_HEALTH;
 use crate::module::Handler;
 use crate::node_api::PeerStatus;
 use crate::params::NoParams;
-use crate::types::{HealthInfo, ValidatorInfo, ValidatorsInfo, VersionInfo};
+use crate::types::{ConsensusStatus, HealthInfo, ValidatorInfo, ValidatorsInfo, VersionInfo};
 
 /// The protocol version this crate speaks (`docs/PROTOCOL.md`).
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -63,6 +64,21 @@ pub(crate) fn health(handler: &Handler, _: NoParams) -> Result<HealthInfo, Error
 /// `system_peers`.
 pub(crate) fn peers(handler: &Handler, _: NoParams) -> Result<Vec<PeerStatus>, ErrorObjectOwned> {
     Ok(handler.ctx.node.peers())
+}
+
+/// `consensus_status`: the node's stall report; refused by a node that runs no
+/// consensus.
+pub(crate) fn consensus_status(
+    handler: &Handler,
+    _: NoParams,
+) -> Result<ConsensusStatus, ErrorObjectOwned> {
+    handler.ctx.node.consensus_status().ok_or_else(|| {
+        ErrorObjectOwned::owned(
+            codes::NO_CONSENSUS,
+            "this node runs no consensus (a full node, or a store opened offline)",
+            None::<()>,
+        )
+    })
 }
 
 /// `system_version`.

@@ -23,6 +23,7 @@ impl Driver {
         };
         let span = tracing::info_span!("commit", height = last.header.height);
         let _enter = span.enter();
+        self.shared.stall.note_commit();
         let store = self.shared.store.clone();
         let chain = self.shared.genesis.chain_id();
         let parent_root = self.state_root;

@@ -81,8 +81,8 @@ impl Driver {
         slots.clone().try_acquire_owned().ok()
     }
 
-    /// Hands a message whose signatures checked out to the core. A proposal from its
-    /// round's leader near the current round that the core accepted is also
+    /// Hands a message whose signatures checked out to the core. A proposal near the
+    /// current round that the core accepted (from its round's leader) is also
     /// remembered (its transactions must not be proposed again on top of it); one the
     /// core refused — an equivocating leader's second block — is not.
     pub(super) async fn on_verified(&mut self, checked: Verified) -> Result<()> {
@@ -90,9 +90,10 @@ impl Driver {
         let proposed = match &message {
             Message::Proposal(proposal) => {
                 let header = &proposal.block.header;
+                // `remember_if_held` keeps it only if the core accepted it, which it
+                // does only from the round's leader.
                 let near = header.round.abs_diff(self.core.round()) <= RECENT_ROUND_WINDOW;
-                let leader = self.shared.genesis.validators().leader(header.round);
-                (near && leader == header.proposer).then(|| proposal.block.id())
+                near.then(|| proposal.block.id())
             }
             _ => None,
         };
@@ -134,6 +135,9 @@ async fn admit_gossip(
         Ok(batch) => batch,
         Err(e) => {
             tracing::debug!(from = from.0, error = %e, "undecodable transaction batch");
+            shared
+                .stall
+                .note_peer_error(from, &format!("undecodable transaction batch: {e}"));
             net.report(from, Offence::Undecodable);
             return;
         }
@@ -170,6 +174,10 @@ async fn admit_gossip(
         tracing::debug!(
             from = from.0,
             "gossiped a transaction whose signature does not verify"
+        );
+        shared.stall.note_peer_error(
+            from,
+            "gossiped a transaction its own mempool would have refused (bad signature, other chain or too large)",
         );
         net.report(from, Offence::Invalid);
     }

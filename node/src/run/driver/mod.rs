@@ -242,6 +242,9 @@ impl Driver {
             let span = tracing::debug_span!("round", round = self.core.round());
             let actions = span.in_scope(|| self.core.handle(event));
             let round = self.core.round();
+            if self.shared.stall.due(round) {
+                self.shared.stall.publish(self.core.round_view());
+            }
             self.shared.round.store(round, Ordering::Relaxed);
             self.shared.metrics.round.set(round as i64);
             self.shared

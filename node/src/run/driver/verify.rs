@@ -33,14 +33,17 @@ pub const VERIFY_BYTES_PER_PEER: usize = 16 * 1024 * 1024;
 pub const VERIFIED_CACHE_ENTRIES: usize = 32 * 1024;
 /// Byte budgets are counted in units of this many bytes (semaphore permits).
 const BUDGET_UNIT: usize = 1024;
-/// Proposals fully decoded per round: the leader's, and one more to prove its
-/// equivocation. Further proposals for the round are dropped after a look at the
-/// header, before their transactions are decoded.
+/// Proposals fully decoded per round and proposer: the leader's, and one more to
+/// prove its equivocation. Further proposals are dropped after a look at the header,
+/// before their transactions are decoded. (Who leads a round depends on the chain the
+/// proposal extends, which the core checks; counting per proposer keeps another
+/// validator from using up the leader's slots.)
 pub const PROPOSALS_PER_ROUND: u8 = 2;
 /// Proposals fully decoded per peer per second (and burst): far above one leader's
 /// share of the rounds, far below what would keep the blocking pool busy.
 pub const PROPOSALS_PER_SEC: (u32, u32) = (50, 100);
-/// Rounds whose proposal count is remembered; beyond it the lowest are forgotten.
+/// (Round, proposer) pairs whose proposal count is remembered; beyond it the lowest
+/// rounds are forgotten.
 const GATE_ROUNDS: usize = 4_096;
 
 /// A consensus message whose signatures checked out, holding its sender's budget
@@ -101,11 +104,11 @@ impl VerifiedCache {
 }
 
 /// What may be decoded of a proposal, decided from its header alone (decoding a
-/// block's transactions is the expensive part): only the round's leader proposes,
-/// each round's proposals are decoded at most [`PROPOSALS_PER_ROUND`] times, and each
-/// peer at most [`PROPOSALS_PER_SEC`].
+/// block's transactions is the expensive part): only its proposer sends it, each
+/// proposer's proposals for a round are decoded at most [`PROPOSALS_PER_ROUND`] times,
+/// and each peer's at most [`PROPOSALS_PER_SEC`].
 pub struct ProposalGate {
-    decoded: BTreeMap<Round, u8>,
+    decoded: BTreeMap<(Round, ValidatorId), u8>,
     rates: PeerRates,
 }
 
@@ -114,9 +117,9 @@ pub struct ProposalGate {
 pub enum GateVerdict {
     /// Decode and verify it.
     Open,
-    /// Not from its round's leader, or not sent by its proposer (proposals are never
-    /// relayed): invalid, counts against the sender.
-    NotLeader,
+    /// Not sent by its proposer (proposals are never relayed), or naming a proposer
+    /// that is not a validator: invalid, counts against the sender.
+    NotItsProposer,
     /// Enough proposals for this round were decoded, or the peer is over its rate:
     /// dropped without a verdict.
     Full,
@@ -140,14 +143,15 @@ impl ProposalGate {
     ) -> GateVerdict {
         // Checked before anything is counted, so a peer forging headers in another's
         // name cannot use up the real leader's slots for the round.
-        if validators.leader(header.round) != header.proposer || from != header.proposer {
-            return GateVerdict::NotLeader;
+        if from != header.proposer || validators.key(from).is_none() {
+            return GateVerdict::NotItsProposer;
         }
-        let count = self.decoded.get(&header.round).copied().unwrap_or(0);
+        let key = (header.round, from);
+        let count = self.decoded.get(&key).copied().unwrap_or(0);
         if count >= PROPOSALS_PER_ROUND || !self.rates.allow(from) {
             return GateVerdict::Full;
         }
-        self.decoded.insert(header.round, count + 1);
+        self.decoded.insert(key, count + 1);
         while self.decoded.len() > GATE_ROUNDS {
             self.decoded.pop_first();
         }
@@ -291,11 +295,17 @@ impl Rejected {
         match self {
             Rejected::Undecodable(error) => {
                 shared.metrics.bad_messages.inc();
+                shared
+                    .stall
+                    .note_peer_error(from, &format!("undecodable consensus message: {error}"));
                 tracing::debug!(from = from.0, %error, "undecodable consensus message");
                 net.report(from, Offence::Undecodable);
             }
             Rejected::Invalid { kind, round, error } => {
                 shared.metrics.bad_signatures.inc();
+                shared
+                    .stall
+                    .note_peer_error(from, &format!("invalid {kind} of round {round}: {error}"));
                 tracing::warn!(from = from.0, kind, round, %error,
                     "dropped a consensus message that failed verification");
                 net.report(from, Offence::Invalid);
@@ -370,15 +380,12 @@ impl Job {
         match verdict {
             GateVerdict::Open => Ok(true),
             GateVerdict::Full => Ok(false),
-            GateVerdict::NotLeader => Err(Rejected::Invalid {
+            GateVerdict::NotItsProposer => Err(Rejected::Invalid {
                 kind: "proposal",
                 round: header.round,
                 error: format!(
-                    "proposal of round {} names proposer {}, sent by {}; the leader is {}",
-                    header.round,
-                    header.proposer.0,
-                    self.from.0,
-                    self.validators.leader(header.round).0
+                    "proposal of round {} names proposer {}, but validator {} sent it",
+                    header.round, header.proposer.0, self.from.0,
                 ),
             }),
         }
@@ -545,7 +552,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn the_gate_decodes_only_the_leaders_proposals_and_few_per_round() {
+    fn the_gate_decodes_only_proposals_their_proposer_sent_and_few_per_round() {
         let keys: Vec<SecretKey> = (0..4u8)
             .map(|i| SecretKey::from_seed(&[i + 1; 32]))
             .collect();
@@ -553,31 +560,33 @@ pub(super) mod tests {
         let mut gate = ProposalGate::new(4);
         let mut header = block_of(1, 10, 5).header;
         header.round = 5;
-        header.proposer = set.leader(5);
+        header.proposer = ValidatorId(1);
         let from = header.proposer;
         assert_eq!(gate.admit(from, &header, &set), GateVerdict::Open);
         assert_eq!(gate.admit(from, &header, &set), GateVerdict::Open);
         assert_eq!(
             gate.admit(from, &header, &set),
             GateVerdict::Full,
-            "third for round 5"
+            "third from validator 1 for round 5"
         );
-        header.round = 6;
         assert_eq!(
-            gate.admit(from, &header, &set),
-            GateVerdict::NotLeader,
-            "not the leader of round 6"
+            gate.admit(ValidatorId(3), &header, &set),
+            GateVerdict::NotItsProposer,
+            "relayed or forged in validator 1's name"
         );
-        header.proposer = set.leader(6);
+        header.proposer = ValidatorId(9);
         assert_eq!(
-            gate.admit(header.proposer, &header, &set),
-            GateVerdict::Open
+            gate.admit(ValidatorId(9), &header, &set),
+            GateVerdict::NotItsProposer,
+            "not a validator"
         );
-        // One peer's rate: rounds it leads, far more than its share.
+        // Another proposer's slots for the same round are its own.
+        header.proposer = ValidatorId(2);
+        assert_eq!(gate.admit(ValidatorId(2), &header, &set), GateVerdict::Open);
+        // One peer's rate: far more proposals than its share of the rounds.
         let mut opened = 0;
-        for round in (100..10_000u64).filter(|r| set.leader(*r) == ValidatorId(2)) {
+        for round in 100..10_000u64 {
             header.round = round;
-            header.proposer = ValidatorId(2);
             opened += usize::from(gate.admit(ValidatorId(2), &header, &set) == GateVerdict::Open);
         }
         assert!(

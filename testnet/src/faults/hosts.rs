@@ -1,0 +1,179 @@
+//! Test hosts: one Linux network namespace per validator, each with its own address on
+//! a private bridge that exists only on this machine, and partitions made with
+//! nftables rules inside the namespaces. [`Hosts`] removes everything it made when it
+//! is dropped, also when the run fails or panics.
+
+use std::net::Ipv4Addr;
+use std::process::Command;
+
+use crate::error::{Result, TestnetError};
+
+/// The private network of one run.
+pub struct Hosts {
+    /// A short tag in every name this run creates (namespaces, bridge, links).
+    tag: String,
+    /// The third octet of the run's subnet `10.213.<subnet>.0/24`.
+    subnet: u8,
+    /// Namespaces created so far (torn down in reverse).
+    made: Vec<String>,
+    bridge_made: bool,
+    /// Whether an iptables rule lets the bridge forward (hosts with Docker drop
+    /// forwarded traffic by default).
+    forward_rule: bool,
+}
+
+impl Hosts {
+    /// Creates `n` hosts `10.213.<s>.10 + i`, with `s` and the names derived from this
+    /// process id so that concurrent runs do not collide. Needs root (ip, nft).
+    pub fn create(n: usize) -> Result<Hosts> {
+        let pid = std::process::id();
+        let mut hosts = Hosts {
+            tag: format!("{:05}", pid % 100_000),
+            subnet: (pid % 200) as u8 + 20,
+            made: Vec::new(),
+            bridge_made: false,
+            forward_rule: false,
+        };
+        let bridge = hosts.bridge();
+        ip(&["link", "add", &bridge, "type", "bridge"])?;
+        hosts.bridge_made = true;
+        let gateway = format!("{}/24", hosts.gateway());
+        ip(&["addr", "add", &gateway, "dev", &bridge])?;
+        ip(&["link", "set", &bridge, "up"])?;
+        // Docker sets the FORWARD policy to DROP, which bridged traffic meets when
+        // br_netfilter is loaded; where iptables is missing, nothing drops it.
+        hosts.forward_rule = run("iptables", &forward_rule("-I", &bridge)).is_ok();
+        for i in 0..n {
+            hosts.add_host(i)?;
+        }
+        Ok(hosts)
+    }
+
+    /// The address of host `i`.
+    pub fn addr(&self, i: usize) -> Ipv4Addr {
+        Ipv4Addr::new(10, 213, self.subnet, 10 + i as u8)
+    }
+
+    /// The bridge's own address (where the runner reaches the hosts from).
+    pub fn gateway(&self) -> Ipv4Addr {
+        Ipv4Addr::new(10, 213, self.subnet, 1)
+    }
+
+    /// The namespace of host `i`.
+    pub fn namespace(&self, i: usize) -> String {
+        format!("cairn-{}-{i}", self.tag)
+    }
+
+    /// Drops all traffic between hosts in different `groups` (hosts in no group can
+    /// still reach everyone); replaces any partition before it.
+    pub fn split(&self, groups: &[Vec<usize>]) -> Result<()> {
+        self.heal()?;
+        for (g, group) in groups.iter().enumerate() {
+            let others: Vec<String> = groups
+                .iter()
+                .enumerate()
+                .filter(|(h, _)| *h != g)
+                .flat_map(|(_, other)| other.iter().map(|j| self.addr(*j).to_string()))
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let set = format!("{{ {} }}", others.join(", "));
+            for i in group {
+                let ns = self.namespace(*i);
+                nft(&ns, &["add", "table", "inet", "cairn"])?;
+                for (chain, hook, dir) in [("in", "input", "saddr"), ("out", "output", "daddr")] {
+                    let spec = format!("{{ type filter hook {hook} priority 0; }}");
+                    nft(&ns, &["add", "chain", "inet", "cairn", chain, &spec])?;
+                    nft(
+                        &ns,
+                        &[
+                            "add", "rule", "inet", "cairn", chain, "ip", dir, &set, "drop",
+                        ],
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every partition.
+    pub fn heal(&self) -> Result<()> {
+        for ns in &self.made {
+            // Deleting a table that is not there fails harmlessly.
+            let _ = nft(ns, &["delete", "table", "inet", "cairn"]);
+        }
+        Ok(())
+    }
+
+    fn bridge(&self) -> String {
+        format!("cbr{}", self.tag)
+    }
+
+    fn add_host(&mut self, i: usize) -> Result<()> {
+        let ns = self.namespace(i);
+        ip(&["netns", "add", &ns])?;
+        self.made.push(ns.clone());
+        let outside = format!("cv{}h{i}", self.tag);
+        ip(&[
+            "link", "add", &outside, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+        ])?;
+        ip(&["link", "set", &outside, "master", &self.bridge()])?;
+        ip(&["link", "set", &outside, "up"])?;
+        let addr = format!("{}/24", self.addr(i));
+        in_ns(&ns, &["ip", "addr", "add", &addr, "dev", "eth0"])?;
+        in_ns(&ns, &["ip", "link", "set", "eth0", "up"])?;
+        in_ns(&ns, &["ip", "link", "set", "lo", "up"])?;
+        Ok(())
+    }
+}
+
+impl Drop for Hosts {
+    fn drop(&mut self) {
+        // Deleting a namespace removes its end of the veth pair, and with it the other.
+        for ns in self.made.drain(..).rev() {
+            let _ = ip(&["netns", "delete", &ns]);
+        }
+        if self.forward_rule {
+            let _ = run("iptables", &forward_rule("-D", &self.bridge()));
+        }
+        if self.bridge_made {
+            let _ = ip(&["link", "delete", &self.bridge()]);
+        }
+    }
+}
+
+fn forward_rule<'a>(op: &'a str, bridge: &'a str) -> [&'a str; 8] {
+    [op, "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT"]
+}
+
+fn ip(args: &[&str]) -> Result<()> {
+    run("ip", args)
+}
+
+fn in_ns(ns: &str, command: &[&str]) -> Result<()> {
+    let mut args = vec!["netns", "exec", ns];
+    args.extend_from_slice(command);
+    run("ip", &args)
+}
+
+fn nft(ns: &str, args: &[&str]) -> Result<()> {
+    let mut command = vec!["nft"];
+    command.extend_from_slice(args);
+    in_ns(ns, &command)
+}
+
+fn run(program: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(program).args(args).output().map_err(|e| {
+        TestnetError::Usage(format!(
+            "cannot run `{program}` ({e}); fault runs need iproute2 and nftables, as root"
+        ))
+    })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(TestnetError::Command {
+        command: format!("{program} {}", args.join(" ")),
+        stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+    })
+}

@@ -9,7 +9,7 @@ use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::{
     PeerId, StreamProtocol, Swarm, SwarmBuilder, allow_block_list, connection_limits, identify,
-    kad, noise, tcp, yamux,
+    kad, noise, ping, tcp, yamux,
 };
 
 use crate::codec::FrameCodec;
@@ -28,6 +28,13 @@ pub const IDENTIFY_VERSION: &str = "/cairn/1";
 
 /// Slack for the envelope's version, kind and length prefix above a payload cap.
 const ENVELOPE_SLACK: usize = 16;
+/// How often each connection is pinged, and how long a ping may take before the
+/// connection counts as dead.
+const PING_EVERY: Duration = Duration::from_secs(2);
+const PING_TIMEOUT: Duration = Duration::from_secs(6);
+/// How long dialling (TCP, Noise, Yamux) may take: a dial whose SYNs vanish into a
+/// partition gives up and is retried after the backoff.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Every behaviour of a cairn node. `allowed` comes first so a stranger's connection
 /// is denied before any other behaviour sees it.
@@ -45,6 +52,10 @@ pub struct Behaviour {
     pub msg: request_response::Behaviour<FrameCodec>,
     /// Requests and responses.
     pub req: request_response::Behaviour<FrameCodec>,
+    /// Liveness of each connection: a connection whose pings fail is closed (and the
+    /// peer dialled again), so a path that was cut and heals does not wait for TCP's
+    /// retransmission backoff, which after a minute's outage is tens of seconds.
+    pub ping: ping::Behaviour,
 }
 
 /// Builds the swarm for `config` with the libp2p form of its key.
@@ -108,6 +119,11 @@ pub fn build_swarm(
         kad,
         msg,
         req,
+        ping: ping::Behaviour::new(
+            ping::Config::new()
+                .with_interval(PING_EVERY)
+                .with_timeout(PING_TIMEOUT),
+        ),
     };
     let mut yamux_cfg = yamux::Config::default();
     yamux_cfg.set_max_num_streams(lim.max_inbound_streams.saturating_mul(2).max(64));
@@ -122,6 +138,7 @@ pub fn build_swarm(
         .with_behaviour(|_| behaviour)
         .map_err(|e| start(&e))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .with_connection_timeout(CONNECTION_TIMEOUT)
         .build();
     Ok(swarm)
 }

@@ -128,7 +128,9 @@ impl NetworkConfig {
             bootstrap: Vec::new(),
             request_timeout: Duration::from_secs(10),
             initial_backoff: Duration::from_millis(250),
-            max_backoff: Duration::from_secs(30),
+            // A failed dial costs one SYN; a validator back from a partition should
+            // not wait long to be dialled again.
+            max_backoff: Duration::from_secs(2),
             discovery_interval: Duration::from_secs(10),
             limits: Limits::default(),
         }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use libp2p::request_response::{self, Message, ResponseChannel};
 use libp2p::swarm::{ListenError, SwarmEvent};
-use libp2p::{PeerId, allow_block_list, identify, kad};
+use libp2p::{PeerId, allow_block_list, identify, kad, ping};
 use tokio::sync::oneshot;
 
 use crate::NetworkError;
@@ -49,6 +49,16 @@ impl Driver {
                         self.cfg.limits.max_addresses_per_peer,
                     );
                 }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(error),
+            })) if !matches!(error, ping::Failure::Unsupported) => {
+                // A dead path (cut cable, partition, frozen peer): close it, so the
+                // peer is dialled afresh instead of waiting for TCP to give up.
+                tracing::debug!(%peer, %error, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id,

@@ -46,8 +46,8 @@ fn the_ci_scenario_passes_every_check_on_separate_hosts() {
     for expected in [
         "no acknowledged transaction lost",
         "one chain",
-        "no equivocation",
-        "audit of every data directory",
+        "no honest validator equivocated",
+        "audit of every honest data directory",
         "v2 back at the head after Restart [2] at",
         "v3 back at the head after Wipe [3] at",
     ] {

@@ -195,7 +195,16 @@ pub async fn run(command: TestnetCommand, json: bool, cairn: &Path) -> Result<()
         TestnetCommand::Faults { scenario, dir } => {
             let loaded = faults::Scenario::load(&scenario)?;
             let dir = dir.unwrap_or_else(faults::default_dir);
-            let verdict = faults::run(cairn, &dir, &loaded).await?;
+            // Dropping the run on Ctrl-C or SIGTERM removes its hosts and processes.
+            let verdict = tokio::select! {
+                verdict = faults::run(cairn, &dir, &loaded) => verdict?,
+                () = interrupted() => {
+                    return Err(TestnetError::Usage(format!(
+                        "interrupted; the run's hosts are removed (homes and logs in {})",
+                        dir.display()
+                    )));
+                }
+            };
             print(json, &verdict, || {
                 table(
                     &["check", "verdict", "detail"],
@@ -220,4 +229,17 @@ pub async fn run(command: TestnetCommand, json: bool, cairn: &Path) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
 }

@@ -1,6 +1,7 @@
 //! `cairn node run`: start every component of a validator, run until SIGINT or
 //! SIGTERM, then stop in order (the driver finishes its in-flight write first).
 
+mod byzantine;
 mod driver;
 mod execute;
 mod follow;
@@ -153,6 +154,7 @@ impl Participation {
                 block_fetch: self.block_fetch,
                 evidence_dir: self.evidence_dir.clone(),
                 peers: self.peers,
+                byzantine: byzantine::Byzantine::from_env(&self.key)?,
             });
             let mut task = tokio::spawn(driver.run(incoming, stop.clone()));
             let mut stopping = stop.clone();

@@ -5,8 +5,9 @@
 //!   (committed or rejected with a receipt) on every node;
 //! * **one chain**: the same block id and executed state hash at every height;
 //! * **audit**: `cairn explorer verify` passes on a copy of each data directory;
-//! * **no equivocation**: no honest validator kept evidence (every validator of these
-//!   runs is honest, so any evidence names an honest signer);
+//! * **no honest validator equivocated**: no honest validator keeps evidence against
+//!   an honest one (and, with an equivocating validator in the run, some honest one
+//!   keeps evidence against it);
 //! * **commits resume**: after each fault ends (restart, resume, wipe, heal), the
 //!   chain's height rises within the scenario's `resume_within_s`;
 //! * **back at the head**: a restarted, resumed or wiped validator (after a heal:
@@ -54,8 +55,10 @@ pub struct Inputs<'a> {
     pub samples: &'a [Sample],
     /// Acknowledged submissions.
     pub acked: &'a [(Hash, usize)],
-    /// One client per node.
+    /// One client per honest node.
     pub clients: &'a [std::sync::Arc<Client>],
+    /// Which validators are honest.
+    pub honest: &'a [bool],
     /// The run's directory.
     pub layout: &'a Layout,
     /// The `cairn` binary.
@@ -148,38 +151,86 @@ pub async fn chain_checks(inputs: &Inputs<'_>) -> Verdict {
 /// The checks on the stopped validators' data directories.
 pub fn disk_checks(inputs: &Inputs<'_>) -> Verdict {
     let n = inputs.scenario.validators;
+    let honest: Vec<usize> = (0..n).filter(|i| is_honest(inputs, *i)).collect();
     let mut verdict = Vec::new();
-    let mut evidence = Vec::new();
-    for i in 0..n {
-        let dir = inputs.layout.home(i).join("evidence");
-        let count = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-        if count > 0 {
-            evidence.push(format!(
-                "v{i} keeps {count} evidence files in {}",
-                dir.display()
-            ));
+    // Evidence files are named `<kind>-round<r>-validator<culprit>.hex`.
+    let mut against_honest = Vec::new();
+    let mut against_byzantine = 0usize;
+    for i in &honest {
+        let dir = inputs.layout.home(*i).join("evidence");
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for name in names {
+            match culprit(&name) {
+                Some(c) if !is_honest(inputs, c) => against_byzantine += 1,
+                _ => against_honest.push(format!("v{i} keeps {name}")),
+            }
         }
     }
     verdict.push(Check {
-        name: "no equivocation".into(),
-        ok: evidence.is_empty(),
-        detail: if evidence.is_empty() {
-            format!("no evidence on any of the {n} validators")
+        name: "no honest validator equivocated".into(),
+        ok: against_honest.is_empty(),
+        detail: if against_honest.is_empty() {
+            format!(
+                "no evidence against an honest validator on any of the {} honest ones",
+                honest.len()
+            )
         } else {
-            evidence.join("; ")
+            against_honest.join("; ")
         },
     });
-    let audits: Vec<String> = (0..n).filter_map(|i| audit(inputs, i).err()).collect();
+    let equivocators: Vec<usize> = inputs
+        .scenario
+        .byzantine
+        .iter()
+        .filter(|b| b.behaviour == "equivocate")
+        .map(|b| b.node)
+        .collect();
+    if !equivocators.is_empty() {
+        verdict.push(Check {
+            name: "equivocation evidence reported".into(),
+            ok: against_byzantine > 0,
+            detail: format!(
+                "{against_byzantine} evidence files against the equivocating {equivocators:?} on the honest validators"
+            ),
+        });
+    }
+    let audits: Vec<String> = honest
+        .iter()
+        .filter_map(|i| audit(inputs, *i).err())
+        .collect();
     verdict.push(Check {
-        name: "audit of every data directory".into(),
+        name: "audit of every honest data directory".into(),
         ok: audits.is_empty(),
         detail: if audits.is_empty() {
-            format!("`cairn explorer verify` passed on a copy of each of the {n}")
+            format!(
+                "`cairn explorer verify` passed on a copy of each of the {}",
+                honest.len()
+            )
         } else {
             audits.join("; ")
         },
     });
     verdict
+}
+
+fn is_honest(inputs: &Inputs<'_>, i: usize) -> bool {
+    inputs.honest.get(i).copied().unwrap_or(true)
+}
+
+/// The culprit an evidence file names (`…-validator<id>.hex`).
+fn culprit(file_name: &str) -> Option<usize> {
+    file_name
+        .strip_suffix(".hex")?
+        .rsplit_once("-validator")?
+        .1
+        .parse()
+        .ok()
 }
 
 fn lost_check(inputs: &Inputs<'_>) -> Check {
@@ -370,6 +421,7 @@ mod tests {
             samples,
             acked: &[],
             clients: &[],
+            honest: &[],
             layout,
             cairn: Path::new("cairn"),
             settle,
@@ -445,12 +497,13 @@ mod tests {
         let layout = Layout::new(dir.path());
         let evidence = layout.home(1).join("evidence");
         std::fs::create_dir_all(&evidence).unwrap();
-        std::fs::write(evidence.join("double-vote-7"), b"x").unwrap();
+        std::fs::write(evidence.join("double-vote-round7-validator2.hex"), b"x").unwrap();
         let scenario: Scenario = toml::from_str("validators = 4\nduration_s = 10\n").unwrap();
         let mut inputs = inputs(&scenario, &[], &[], &layout, Ok(Duration::ZERO));
         inputs.cairn = Path::new("/bin/false");
         let verdict = disk_checks(&inputs);
-        assert!(!verdict[0].ok && verdict[0].detail.contains("v1 keeps 1 evidence"));
+        assert!(!verdict[0].ok && verdict[0].detail.contains("v1 keeps double-vote-round7"));
+        assert_eq!(culprit("double-vote-round7-validator2.hex"), Some(2));
         // No data directory to copy, and an explorer that fails: the audit fails.
         assert!(!verdict[1].ok, "{:?}", verdict[1]);
     }

@@ -81,7 +81,10 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
         .iter()
         .map(|a| format!("http://{a}:{rpc_port}"))
         .collect();
-    let mut nodes = Nodes::new(cairn, &layout, &hosts, urls.clone());
+    let behaviours = (0..n)
+        .map(|i| scenario.behaviour_of(i).map(str::to_string))
+        .collect();
+    let mut nodes = Nodes::new(cairn, &layout, &hosts, behaviours);
     for i in 0..n {
         nodes.start(i)?;
     }
@@ -98,7 +101,9 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
         .map(|k| KeyFile::load(&layout.account(k), KeyKind::Account))
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let acked: load::Acked = Arc::default();
-    let reachable: load::Reachable = Arc::new(Mutex::new(vec![true; n]));
+    let honest: Vec<bool> = (0..n).map(|i| scenario.is_honest(i)).collect();
+    // Only an honest validator's acknowledgement promises anything.
+    let reachable: load::Reachable = Arc::new(Mutex::new(honest.clone()));
     let start = Instant::now();
     let until = start + Duration::from_secs(scenario.duration_s);
     let load = tokio::spawn(load::run(
@@ -111,7 +116,12 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
         acked.clone(),
     ));
     let samples: Arc<Mutex<Vec<Sample>>> = Arc::default();
-    let poller = tokio::spawn(poll_heights(clients.clone(), start, samples.clone()));
+    let poller = tokio::spawn(poll_heights(
+        clients.clone(),
+        honest.clone(),
+        start,
+        samples.clone(),
+    ));
 
     let mut applied = Vec::new();
     for fault in scenario.timeline() {
@@ -119,7 +129,12 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
         tokio::time::sleep_until(at.into()).await;
         apply(&fault, &mut nodes, &hosts)?;
         if let Ok(mut r) = reachable.lock() {
-            *r = nodes.reachable();
+            *r = nodes
+                .reachable()
+                .iter()
+                .zip(&honest)
+                .map(|(r, h)| *r && *h)
+                .collect();
         }
         tracing::info!(at_s = fault.at_s, action = ?fault.action, nodes = ?fault.nodes, "fault");
         applied.push(Applied {
@@ -135,11 +150,17 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
     nodes.recover_all()?;
     let healed_at = start.elapsed().as_secs_f64();
     let acked = acked.lock().map(|a| a.clone()).unwrap_or_default();
-    let settle = check::settle(&clients, &acked, Duration::from_secs(90)).await;
+    let honest_clients: Vec<Arc<Client>> = clients
+        .iter()
+        .zip(&honest)
+        .filter(|(_, h)| **h)
+        .map(|(c, _)| c.clone())
+        .collect();
+    let settle = check::settle(&honest_clients, &acked, Duration::from_secs(90)).await;
     poller.abort();
     let samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
     let stalls = if settle.is_err() || !check::resumed_everywhere(&samples, healed_at) {
-        check::stall_reports(&clients).await
+        check::stall_reports(&honest_clients).await
     } else {
         Vec::new()
     };
@@ -148,7 +169,8 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
         applied: &applied,
         samples: &samples,
         acked: &acked,
-        clients: &clients,
+        clients: &honest_clients,
+        honest: &honest,
         layout: &layout,
         cairn,
         settle,
@@ -216,10 +238,20 @@ async fn wait_for_commits(clients: &[Arc<Client>]) -> Result<()> {
     }
 }
 
-async fn poll_heights(clients: Vec<Arc<Client>>, start: Instant, samples: Arc<Mutex<Vec<Sample>>>) {
+/// Samples every honest node's height (a Byzantine node's is recorded as `None`).
+async fn poll_heights(
+    clients: Vec<Arc<Client>>,
+    honest: Vec<bool>,
+    start: Instant,
+    samples: Arc<Mutex<Vec<Sample>>>,
+) {
     loop {
         let mut heights = Vec::with_capacity(clients.len());
-        for client in &clients {
+        for (client, honest) in clients.iter().zip(&honest) {
+            if !honest {
+                heights.push(None);
+                continue;
+            }
             let head = tokio::time::timeout(Duration::from_millis(500), client.chain_head()).await;
             heights.push(head.ok().and_then(|h| h.ok()).map(|h| h.height));
         }

@@ -12,6 +12,9 @@ use crate::error::{Result, io};
 use crate::layout::Layout;
 use crate::process;
 
+/// The variable that makes a validator Byzantine (node/src/run/byzantine.rs).
+pub const BYZANTINE_ENV: &str = "CAIRN_BYZANTINE";
+
 /// How a validator is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -27,18 +30,26 @@ pub struct Nodes<'a> {
     namespaces: Vec<String>,
     children: Vec<Option<Child>>,
     states: Vec<State>,
+    /// The Byzantine behaviour of each validator, if any.
+    behaviours: Vec<Option<String>>,
 }
 
 impl<'a> Nodes<'a> {
     /// Validators for `hosts`, none started yet.
-    pub fn new(cairn: &Path, layout: &'a Layout, hosts: &Hosts, urls: Vec<String>) -> Nodes<'a> {
-        let n = urls.len();
+    pub fn new(
+        cairn: &Path,
+        layout: &'a Layout,
+        hosts: &Hosts,
+        behaviours: Vec<Option<String>>,
+    ) -> Nodes<'a> {
+        let n = behaviours.len();
         Nodes {
             cairn: cairn.to_path_buf(),
             layout,
             namespaces: (0..n).map(|i| hosts.namespace(i)).collect(),
             children: (0..n).map(|_| None).collect(),
             states: vec![State::Killed; n],
+            behaviours,
         }
     }
 
@@ -58,7 +69,11 @@ impl<'a> Nodes<'a> {
             .append(true)
             .open(&log_path)
             .map_err(io(&log_path))?;
-        let child = Command::new("ip")
+        let mut command = Command::new("ip");
+        if let Some(behaviour) = &self.behaviours[i] {
+            command.env(BYZANTINE_ENV, behaviour);
+        }
+        let child = command
             .args(["netns", "exec", &self.namespaces[i]])
             .arg(&self.cairn)
             .args(["node", "run", "--home"])

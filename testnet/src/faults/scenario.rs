@@ -54,6 +54,20 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     /// Kills of random validators, each restarted after a while (added to `faults`).
     pub chaos: Option<Chaos>,
+    /// Validators that misbehave for the whole run (needs a `cairn` built with
+    /// `--features byzantine`).
+    #[serde(default)]
+    pub byzantine: Vec<ByzantineNode>,
+}
+
+/// One Byzantine validator of a run.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ByzantineNode {
+    /// Which validator.
+    pub node: usize,
+    /// `silent`, `equivocate` or `bad-signatures` (node/src/run/byzantine.rs).
+    pub behaviour: String,
 }
 
 /// `kills` kill -9s of a validator drawn at random (seeded), one every `every_s`
@@ -158,6 +172,19 @@ impl Action {
 }
 
 impl Scenario {
+    /// Whether validator `i` is honest in this run.
+    pub fn is_honest(&self, i: usize) -> bool {
+        !self.byzantine.iter().any(|b| b.node == i)
+    }
+
+    /// The behaviour of validator `i`, if it is Byzantine.
+    pub fn behaviour_of(&self, i: usize) -> Option<&str> {
+        self.byzantine
+            .iter()
+            .find(|b| b.node == i)
+            .map(|b| b.behaviour.as_str())
+    }
+
     /// Reads and checks a scenario file.
     pub fn load(path: &Path) -> Result<Scenario> {
         let text = std::fs::read_to_string(path).map_err(io(path))?;
@@ -192,6 +219,17 @@ impl Scenario {
             return Err(
                 "chaos: down_s must be above 0 and below every_s (one down at a time)".into(),
             );
+        }
+        if self.byzantine.len() > (self.validators - 1) / 3 {
+            return Err(format!(
+                "{} Byzantine validators of {}: at most f = {} are tolerated",
+                self.byzantine.len(),
+                self.validators,
+                (self.validators - 1) / 3
+            ));
+        }
+        if let Some(b) = self.byzantine.iter().find(|b| b.node >= self.validators) {
+            return Err(format!("Byzantine validator {} does not exist", b.node));
         }
         for fault in &self.timeline() {
             if !(0.0..=self.duration_s as f64).contains(&fault.at_s) {

@@ -90,6 +90,10 @@ impl Driver {
         {
             self.shared.metrics.votes.inc();
         }
+        if let Some(byzantine) = &mut self.byzantine {
+            let out = byzantine.rewrite(&[to], message);
+            return self.send_all(out).await;
+        }
         if let Err(e) = self.net.send(to, KIND_CONSENSUS, message.to_wire()).await {
             tracing::debug!(to = to.0, error = %e, "send failed");
         }
@@ -99,8 +103,26 @@ impl Driver {
         if let Message::Proposal(proposal) = message {
             self.remember(proposal.block.clone());
         }
+        if let Some(byzantine) = &mut self.byzantine {
+            let n = self.shared.genesis.validators().len() as u16;
+            let others: Vec<ValidatorId> = (0..n)
+                .map(ValidatorId)
+                .filter(|v| *v != self.shared.me)
+                .collect();
+            let out = byzantine.rewrite(&others, message);
+            return self.send_all(out).await;
+        }
         if let Err(e) = self.net.broadcast(KIND_CONSENSUS, message.to_wire()).await {
             tracing::debug!(error = %e, "broadcast failed");
+        }
+    }
+
+    /// Sends what a Byzantine behaviour made of a message (fault-run builds only).
+    async fn send_all(&mut self, out: crate::run::byzantine::Outgoing) {
+        for (to, message) in out {
+            if let Err(e) = self.net.send(to, KIND_CONSENSUS, message.to_wire()).await {
+                tracing::debug!(to = to.0, error = %e, "send failed");
+            }
         }
     }
 

@@ -86,6 +86,8 @@ pub struct Driver {
     /// Set when a verified certificate shows the chain more than [`SYNC_GAP`] blocks
     /// above this node's head: the driver then stops for block sync to catch up.
     behind: Option<cairn_types::Height>,
+    /// A Byzantine behaviour (fault-run builds with the `byzantine` feature only).
+    byzantine: Option<crate::run::byzantine::Byzantine>,
 }
 
 /// Blocks a node may lag before it leaves consensus for block sync: shorter gaps are
@@ -121,6 +123,8 @@ pub struct DriverSetup {
     pub evidence_dir: PathBuf,
     /// Peers (validators and full nodes) whose sync requests are served.
     pub peers: usize,
+    /// A Byzantine behaviour (fault-run builds with the `byzantine` feature only).
+    pub byzantine: Option<crate::run::byzantine::Byzantine>,
 }
 
 impl Driver {
@@ -157,6 +161,7 @@ impl Driver {
                 setup.peers,
             ),
             behind: None,
+            byzantine: setup.byzantine,
             verifier,
             verified_rx,
             evidence: evidence::EvidenceKeeper::new(setup.evidence_dir),

@@ -152,6 +152,15 @@ impl Mempool {
         }
     }
 
+    /// Takes back pending transaction `hash` without remembering it as evicted (its
+    /// admission could not be completed, e.g. the node could not record it); true if
+    /// it was pending.
+    pub fn withdraw(&mut self, hash: &Hash) -> bool {
+        let was_pending = self.txs.contains_key(hash);
+        self.remove(hash);
+        was_pending
+    }
+
     /// Where transaction `hash` stands in this pool.
     pub fn status(&self, hash: &Hash) -> TxStatus {
         if self.txs.contains_key(hash) {

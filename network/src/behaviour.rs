@@ -63,6 +63,7 @@ pub fn build_swarm(
     config: &NetworkConfig,
     keypair: Keypair,
     metrics: Arc<Metrics>,
+    deaf: Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<Swarm<Behaviour>> {
     let start = |e: &dyn std::fmt::Display| NetworkError::Start(e.to_string());
     let local = keypair.public().to_peer_id();
@@ -89,7 +90,7 @@ pub fn build_swarm(
     kad.set_mode(Some(kad::Mode::Server));
     let rr = |max_req: usize, max_resp: usize, timeout: Duration| {
         request_response::Behaviour::with_codec(
-            FrameCodec::new(max_req, max_resp, metrics.clone()),
+            FrameCodec::new(max_req, max_resp, metrics.clone(), deaf.clone()),
             [(MSG_PROTOCOL, ProtocolSupport::Full)],
             request_response::Config::default()
                 .with_request_timeout(timeout)
@@ -106,6 +107,7 @@ pub fn build_swarm(
             lim.max_request_payload_bytes + ENVELOPE_SLACK,
             lim.max_request_bytes + ENVELOPE_SLACK,
             metrics.clone(),
+            deaf.clone(),
         ),
         [(REQ_PROTOCOL, ProtocolSupport::Full)],
         request_response::Config::default()

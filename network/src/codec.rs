@@ -3,6 +3,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use libp2p::StreamProtocol;
@@ -17,15 +18,26 @@ pub struct FrameCodec {
     max_request: usize,
     max_response: usize,
     metrics: Arc<Metrics>,
+    /// Set only by fault-run builds (`NetworkHandle::stop_reading`, feature
+    /// `testing`): inbound requests are then never read, as by a peer that stopped
+    /// reading its sockets.
+    deaf: Arc<AtomicBool>,
 }
 
 impl FrameCodec {
-    /// A codec with the given caps, counting refusals in `metrics`.
-    pub fn new(max_request: usize, max_response: usize, metrics: Arc<Metrics>) -> FrameCodec {
+    /// A codec with the given caps, counting refusals in `metrics`; it stops reading
+    /// requests once `deaf` is set.
+    pub fn new(
+        max_request: usize,
+        max_response: usize,
+        metrics: Arc<Metrics>,
+        deaf: Arc<AtomicBool>,
+    ) -> FrameCodec {
         FrameCodec {
             max_request,
             max_response,
             metrics,
+            deaf,
         }
     }
 }
@@ -62,6 +74,10 @@ impl libp2p::request_response::Codec for FrameCodec {
     where
         T: AsyncRead + Unpin + Send,
     {
+        if self.deaf.load(Ordering::Relaxed) {
+            // The stream stays open and unread until the sender's request times out.
+            return std::future::pending().await;
+        }
         let result = read_frame(io, self.max_request).await;
         if matches!(&result, Err(e) if e.kind() == io::ErrorKind::InvalidData) {
             self.metrics.dropped(DropReason::Oversized);

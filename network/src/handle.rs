@@ -122,7 +122,8 @@ impl Network {
             },
         )?;
         let local_id = ValidatorId(u16::try_from(index).unwrap_or(u16::MAX));
-        let mut swarm = build_swarm(&config, keypair, metrics.clone())?;
+        let deaf = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut swarm = build_swarm(&config, keypair, metrics.clone(), deaf.clone())?;
         swarm
             .listen_on(config.listen.clone())
             .map_err(|e| NetworkError::Start(format!("listen on {}: {e}", config.listen)))?;
@@ -146,6 +147,7 @@ impl Network {
                 max_message_bytes,
                 max_request_bytes,
                 metrics,
+                deaf,
             }),
         };
         Ok((handle, in_rx))
@@ -185,6 +187,9 @@ struct Inner {
     max_message_bytes: usize,
     max_request_bytes: usize,
     metrics: Arc<Metrics>,
+    /// See [`NetworkHandle::stop_reading`].
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    deaf: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Cheap to clone; every clone talks to the same network task.
@@ -252,6 +257,16 @@ impl NetworkHandle {
     #[cfg(feature = "testing")]
     pub async fn send_raw_frame(&self, to: ValidatorId, frame: Vec<u8>) -> Result<()> {
         self.command(Command::SendRaw(to, frame)).await
+    }
+
+    /// Test-only (feature `testing`): from now on, inbound messages and requests are
+    /// never read — their streams stay open until each sender's timeout — as by a
+    /// peer that stopped reading its sockets. Sending still works.
+    #[cfg(feature = "testing")]
+    pub fn stop_reading(&self) {
+        self.inner
+            .deaf
+            .store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Adds a dial address for validator `to` (e.g. from an operator or a test that

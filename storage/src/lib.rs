@@ -7,6 +7,8 @@
 //! * [`Store::commit`] writes a [`CommitBatch`] — blocks, indexes, receipts, state
 //!   changes, commit certificate, new head — as one atomic, synced RocksDB write batch.
 //! * [`Store::put_pending_block`] keeps blocks consensus votes for until they commit.
+//! * [`Store::put_admitted`] records transactions the node acknowledged to clients
+//!   (synced) until they leave its mempool; [`Store::admitted`] returns them on restart.
 //! * [`Store::put_safety_state`] persists consensus's safety state with a synced write;
 //!   the vote or timeout it protects may leave the node only after it returns.
 //! * Reads: blocks by height or id, header ranges, transactions by hash with receipt and
@@ -20,6 +22,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
+mod admitted;
 pub mod audit;
 mod check;
 mod commit;

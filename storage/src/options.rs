@@ -31,6 +31,16 @@ pub(crate) fn has_database(path: &Path) -> Result<bool> {
     Ok(false)
 }
 
+/// The column families an existing database has (a reader opens exactly these: one
+/// written by an older version may lack a family added since, which only the writer
+/// creates).
+pub(crate) fn existing_column_families(opts: &Options, path: &Path) -> Vec<String> {
+    match DB::list_cf(opts, path) {
+        Ok(names) => names.into_iter().filter(|n| n != "default").collect(),
+        Err(_) => column_families(opts, path, true),
+    }
+}
+
 /// Our column families plus any others found in an existing database (RocksDB refuses
 /// to open a database without naming all of them).
 pub(crate) fn column_families(opts: &Options, path: &Path, existing: bool) -> Vec<String> {

@@ -38,8 +38,13 @@ pub const CF_RESULTS: &str = "results";
 /// persisted before voting for them that are not committed yet.
 pub const CF_PENDING: &str = "pending";
 
+/// `admitted`: tx hash (32) → `SCALE(Transaction)`: transactions this node
+/// acknowledged to a client (`tx_submit`) that were not yet seen to leave its mempool.
+/// A restart admits them again, so an acknowledgement outlives a crash.
+pub const CF_ADMITTED: &str = "admitted";
+
 /// Every column family, in the order they are opened.
-pub const COLUMN_FAMILIES: [&str; 11] = [
+pub const COLUMN_FAMILIES: [&str; 12] = [
     CF_META,
     CF_HEADERS,
     CF_HEIGHTS,
@@ -51,6 +56,7 @@ pub const COLUMN_FAMILIES: [&str; 11] = [
     CF_ACCOUNTS,
     CF_RESULTS,
     CF_PENDING,
+    CF_ADMITTED,
 ];
 
 /// Meta key of the schema version: `u32` LE.

@@ -7,7 +7,9 @@ use cairn_crypto::Hash;
 use cairn_types::{ChainId, Height};
 use rocksdb::{ColumnFamily, DB, WriteBatch, WriteOptions};
 
-use crate::options::{column_families, db_options, descriptors, has_database, open_error};
+use crate::options::{
+    column_families, db_options, descriptors, existing_column_families, has_database, open_error,
+};
 use crate::schema::{self, CF_META, META_CHAIN_ID, META_SCHEMA_VERSION};
 use crate::secondary::SecondaryDir;
 use crate::{Result, StorageError};
@@ -87,7 +89,7 @@ impl Store {
         // A secondary keeps every table file open, so that files the writer deletes
         // after a compaction stay readable until the next catch-up.
         opts.set_max_open_files(-1);
-        let names = column_families(&opts, &path, true);
+        let names = existing_column_families(&opts, &path);
         let db = DB::open_cf_descriptors_as_secondary(
             &opts,
             &path,

@@ -32,6 +32,11 @@ pub enum TestnetCommand {
         /// Seconds to wait for the first commit.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+        /// Start validator NODE with a Byzantine BEHAVIOUR, e.g. `3:equivocate`, to
+        /// watch the network survive it (repeatable, at most f). Needs a cairn built
+        /// with `--features byzantine`; see docs/TESTING.md "Byzantine validators".
+        #[arg(long, value_name = "NODE:BEHAVIOUR")]
+        byzantine: Vec<crate::byzantine::ByzantineNode>,
     },
     /// Show each node: up or down, height, round, peers.
     Status {
@@ -100,6 +105,7 @@ pub async fn run(command: TestnetCommand, json: bool, cairn: &Path) -> Result<()
             base_port,
             accounts,
             timeout,
+            byzantine,
         } => {
             let options = UpOptions {
                 n,
@@ -107,13 +113,18 @@ pub async fn run(command: TestnetCommand, json: bool, cairn: &Path) -> Result<()
                 accounts,
                 timeout: Duration::from_secs(timeout),
                 progress,
+                byzantine,
             };
             let report = up(cairn, &dir, &options).await?;
             print(json, &report, || {
                 let verb = if report.resumed { "resumed" } else { "started" };
                 let rows = report.nodes.iter().map(|r| {
+                    let node = match &r.byzantine {
+                        Some(b) => format!("v{} (byzantine: {b})", r.node),
+                        None => format!("v{}", r.node),
+                    };
                     vec![
-                        format!("v{}", r.node),
+                        node,
                         r.pid.to_string(),
                         r.rpc.clone(),
                         r.metrics.clone(),

@@ -20,6 +20,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 pub mod bench;
+pub mod byzantine;
 pub mod cli;
 mod create;
 pub mod error;

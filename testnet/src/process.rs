@@ -10,15 +10,22 @@ use crate::error::{Result, io};
 use crate::layout::Layout;
 
 /// Starts validator `i` in its own process group (so the terminal's Ctrl-C does not
-/// reach it), logging to its `node.log`, and records its pid.
-pub fn start(cairn: &Path, layout: &Layout, i: usize) -> Result<u32> {
+/// reach it), logging to its `node.log`, and records its pid. With `byzantine` it
+/// takes on that behaviour (a `cairn` built with `--features byzantine` only).
+pub fn start(cairn: &Path, layout: &Layout, i: usize, byzantine: Option<&str>) -> Result<u32> {
     let log_path = layout.log(i);
     let log = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log_path)
         .map_err(io(&log_path))?;
-    let child = Command::new(cairn)
+    let mut command = Command::new(cairn);
+    if let Some(behaviour) = byzantine {
+        command.env(crate::byzantine::ENV, behaviour);
+    } else {
+        command.env_remove(crate::byzantine::ENV);
+    }
+    let child = command
         .arg("node")
         .arg("run")
         .arg("--home")

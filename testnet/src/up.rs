@@ -25,6 +25,8 @@ pub struct UpOptions {
     pub timeout: Duration,
     /// Show a progress bar.
     pub progress: bool,
+    /// Validators to start Byzantine (`--byzantine 3:equivocate`).
+    pub byzantine: Vec<crate::byzantine::ByzantineNode>,
 }
 
 /// One row of the table `up` prints.
@@ -42,6 +44,9 @@ pub struct NodeRow {
     pub p2p: String,
     /// Log file.
     pub log: String,
+    /// The Byzantine behaviour it was started with, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byzantine: Option<String>,
 }
 
 /// What `up` reports.
@@ -109,13 +114,14 @@ pub async fn up(cairn: &Path, dir: &Path, options: &UpOptions) -> Result<UpRepor
         Err(e) => return Err(e),
     };
     check_ports(&manifest, &layout)?;
+    let behaviours = byzantine_of(&layout, &manifest, options, &bar)?;
     let mut pids = Vec::new();
-    for i in 0..manifest.n {
+    for (i, behaviour) in behaviours.iter().enumerate() {
         let pid = match process::running(&layout, i) {
             Some(pid) => pid,
             None => {
                 bar.set_message(format!("starting validator {i}"));
-                process::start(cairn, &layout, i)?
+                process::start(cairn, &layout, i, behaviour.as_deref())?
             }
         };
         pids.push(pid);
@@ -132,6 +138,7 @@ pub async fn up(cairn: &Path, dir: &Path, options: &UpOptions) -> Result<UpRepor
                 metrics: format!("http://127.0.0.1:{}/metrics", ports.metrics),
                 p2p: format!("/ip4/127.0.0.1/tcp/{}", ports.p2p),
                 log: layout.log(i).display().to_string(),
+                byzantine: behaviours[i].clone(),
             }
         })
         .collect();
@@ -142,6 +149,34 @@ pub async fn up(cairn: &Path, dir: &Path, options: &UpOptions) -> Result<UpRepor
         height,
         nodes,
     })
+}
+
+/// Each validator's Byzantine behaviour; refuses a bad `--byzantine` and one for a
+/// validator already running (its behaviour is fixed until it restarts).
+fn byzantine_of(
+    layout: &Layout,
+    manifest: &Manifest,
+    options: &UpOptions,
+    bar: &ProgressBar,
+) -> Result<Vec<Option<String>>> {
+    let refuse = |message: String| {
+        bar.finish_and_clear();
+        Err(TestnetError::Usage(format!("--byzantine: {message}")))
+    };
+    if let Err(e) = crate::byzantine::check(&options.byzantine, manifest.n) {
+        return refuse(e);
+    }
+    if let Some(b) = options
+        .byzantine
+        .iter()
+        .find(|b| process::running(layout, b.node).is_some())
+    {
+        return refuse(format!(
+            "validator {} is running; stop the testnet (cairn testnet down) to start it Byzantine",
+            b.node
+        ));
+    }
+    Ok(crate::byzantine::per_node(&options.byzantine, manifest.n))
 }
 
 fn progress(show: bool) -> ProgressBar {

@@ -1,6 +1,7 @@
 //! `cairn node run`: start every component of a validator, run until SIGINT or
 //! SIGTERM, then stop in order (the driver finishes its in-flight write first).
 
+mod admission;
 mod byzantine;
 mod driver;
 mod execute;
@@ -37,6 +38,8 @@ pub fn run(home: &Path, genesis: &Path, full: bool) -> Result<()> {
 }
 
 async fn run_loaded(loaded: Loaded) -> Result<()> {
+    #[cfg(feature = "byzantine")]
+    byzantine::arm();
     let shutdown_after = Duration::from_millis(loaded.config.timeouts.shutdown_ms);
     let started = loaded.start().await?;
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -57,6 +60,14 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
         started.gossip_rx,
         stop_rx.clone(),
     ));
+    let sweep = {
+        let shared = started.shared.clone();
+        tokio::spawn(admission::sweep(
+            started.shared.store.clone(),
+            move |hash| shared.mempool().contains(hash),
+            stop_rx.clone(),
+        ))
+    };
     let (id, rpc) = (started.shared.me.0, started.rpc.local_addr());
     match started.consensus_key {
         Some(_) => tracing::info!(validator = id, %rpc, "validator running"),
@@ -95,6 +106,7 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
     started.rpc.stop().await;
     let _ = started.net.shutdown().await;
     let _ = gossip.await;
+    let _ = sweep.await;
     if let Some(metrics) = metrics {
         let _ = metrics.await;
     }
@@ -154,7 +166,7 @@ impl Participation {
                 block_fetch: self.block_fetch,
                 evidence_dir: self.evidence_dir.clone(),
                 peers: self.peers,
-                byzantine: byzantine::Byzantine::from_env(&self.key)?,
+                byzantine: byzantine::Byzantine::from_env(&self.key, self.byzantine_context())?,
             });
             let mut task = tokio::spawn(driver.run(incoming, stop.clone()));
             let mut stopping = stop.clone();
@@ -178,6 +190,23 @@ impl Participation {
                     tracing::info!(network = height, "starting block sync");
                 }
             }
+        }
+    }
+
+    /// What a Byzantine behaviour forges with (fault-run builds only use it).
+    fn byzantine_context(&self) -> byzantine::Context {
+        let genesis = &self.shared.genesis;
+        let max_block_bytes =
+            usize::try_from(genesis.doc().params.max_block_bytes).unwrap_or(usize::MAX);
+        byzantine::Context {
+            chain: genesis.chain_id(),
+            senders: genesis
+                .doc()
+                .accounts
+                .iter()
+                .map(|a| a.public_key)
+                .collect(),
+            max_message_bytes: wire::max_message_bytes(max_block_bytes),
         }
     }
 

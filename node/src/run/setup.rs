@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use cairn_consensus::{
     BlockInfo, Config, Consensus, LeaderRecord, SafetyData, Setup, history_needed,
 };
@@ -187,6 +187,11 @@ impl Loaded {
         }
         let verifier = BatchVerifier::spawn(256, Duration::from_millis(2));
         let (gossip_tx, gossip_rx) = mpsc::channel(16_384);
+        let admissions = super::admission::AdmissionLog::spawn(store.clone())
+            .context("cannot start the admission writer")?;
+        let acknowledged = store
+            .admitted()
+            .map_err(|e| anyhow!("reading acknowledged transactions: {e}"))?;
         let shared = Arc::new(Shared::new(
             store.clone(),
             self.genesis.clone(),
@@ -196,7 +201,17 @@ impl Loaded {
             gossip_tx,
             node_metrics,
             peers,
+            admissions,
         ));
+        if !acknowledged.is_empty() {
+            let count = acknowledged.len();
+            let pending = shared.readmit(acknowledged).await;
+            tracing::info!(
+                acknowledged = count,
+                pending,
+                "admitted again the transactions acknowledged before the restart"
+            );
+        }
         let (heads, heads_rx) = watch::channel(head);
         let rpc = RpcServer::start(
             rpc_config(config, &self.genesis),

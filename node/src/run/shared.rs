@@ -52,6 +52,8 @@ pub struct Shared {
     pub metrics: Arc<NodeMetrics>,
     /// What the stall report (`consensus_status`) is built from.
     pub stall: super::stall::StallMonitor,
+    /// Records client transactions durably before `tx_submit` acknowledges them.
+    admissions: super::admission::AdmissionLog,
 }
 
 impl Shared {
@@ -66,6 +68,7 @@ impl Shared {
         gossip: mpsc::Sender<Transaction>,
         metrics: Arc<NodeMetrics>,
         peers: usize,
+        admissions: super::admission::AdmissionLog,
     ) -> Shared {
         let gossip_rates = Mutex::new(super::driver::PeerRates::new(
             peers,
@@ -92,6 +95,7 @@ impl Shared {
             gossip_slots,
             gossip_rates,
             metrics,
+            admissions,
         }
     }
 
@@ -112,10 +116,16 @@ impl Shared {
         })
     }
 
-    /// Verifies and admits a transaction; `from_client` ones are also gossiped.
+    /// Verifies and admits a transaction. A `from_client` one is recorded durably
+    /// before this returns `Ok` (the acknowledgement outlives a crash; see
+    /// `admission.rs`) and then gossiped.
     pub async fn admit(&self, tx: Transaction, from_client: bool) -> Result<Admitted, SubmitError> {
+        let hash = tx.hash();
         // A transaction already pending costs one hash, not a signature check.
-        if self.mempool().contains(&tx.hash()) {
+        if self.mempool().contains(&hash) {
+            if from_client {
+                self.record(hash, tx).await?;
+            }
             return Ok(Admitted::AlreadyKnown);
         }
         // Gossip from an unknown sender is dropped before its signature costs anything
@@ -133,6 +143,12 @@ impl Shared {
             self.metrics.mempool_size.set(pool.len() as i64);
             admitted
         };
+        if from_client && let Err(e) = self.record(hash, tx.clone()).await {
+            if admitted == Admitted::New {
+                self.mempool().withdraw(&hash);
+            }
+            return Err(e);
+        }
         if admitted == Admitted::New {
             self.tx_arrived.notify_one();
             if from_client && self.gossip.try_send(tx).is_err() {
@@ -140,6 +156,28 @@ impl Shared {
             }
         }
         Ok(admitted)
+    }
+
+    /// Records an acknowledged transaction durably.
+    async fn record(&self, hash: Hash, tx: Transaction) -> Result<(), SubmitError> {
+        self.admissions.record(hash, tx).await.map_err(|e| {
+            tracing::error!(%hash, error = %e, "cannot record the transaction; refused");
+            SubmitError::Internal("cannot record the transaction durably".into())
+        })
+    }
+
+    /// Admits again the transactions this node acknowledged before it stopped and
+    /// had not seen leave its mempool; how many are pending again. Those refused now
+    /// (committed meanwhile, or no longer valid) are dropped by the next sweep.
+    pub async fn readmit(&self, txs: Vec<Transaction>) -> usize {
+        let mut pending = 0;
+        for chunk in txs.chunks(256) {
+            let results =
+                futures::future::join_all(chunk.iter().map(|tx| self.admit(tx.clone(), true)))
+                    .await;
+            pending += results.iter().filter(|r| r.is_ok()).count();
+        }
+        pending
     }
 }
 

@@ -130,6 +130,9 @@ pub async fn chain_checks(inputs: &Inputs<'_>) -> Verdict {
     let mut verdict = vec![lost_check(inputs)];
     verdict.push(one_chain(inputs.clients).await);
     verdict.extend(resume_checks(inputs));
+    if let Some(rate) = &inputs.scenario.rate {
+        verdict.push(rate_check(rate, inputs.samples));
+    }
     if !inputs.stalls.is_empty() {
         let lines: Vec<String> = inputs
             .stalls
@@ -146,6 +149,47 @@ pub async fn chain_checks(inputs: &Inputs<'_>) -> Verdict {
         });
     }
     verdict
+}
+
+/// The honest chain's rate during the fault against its rate without it.
+fn rate_check(rate: &super::scenario::RateCheck, samples: &[Sample]) -> Check {
+    let name = "commit rate under the fault".to_string();
+    let (Some(base), Some(faulty)) = (
+        blocks_per_second(samples, rate.baseline),
+        blocks_per_second(samples, rate.faulty),
+    ) else {
+        return Check {
+            name,
+            ok: false,
+            detail: "no height samples in a window".into(),
+        };
+    };
+    let share = if base > 0.0 { faulty / base } else { 0.0 };
+    Check {
+        name,
+        ok: share >= rate.min_share,
+        detail: format!(
+            "{:.0} % of the fault-free rate (needs {:.0} %): {faulty:.2} blocks/s in {:?} s, {base:.2} blocks/s in {:?} s",
+            share * 100.0,
+            rate.min_share * 100.0,
+            rate.faulty,
+            rate.baseline
+        ),
+    }
+}
+
+/// Blocks per second of the highest honest height over `[from, to]` (the samples
+/// nearest the two ends).
+pub fn blocks_per_second(samples: &[Sample], [from, to]: [f64; 2]) -> Option<f64> {
+    let inside: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| s.at_s >= from && s.at_s <= to)
+        .collect();
+    let (first, last) = (inside.first()?, inside.last()?);
+    let top = |s: &Sample| s.heights.iter().flatten().max().copied();
+    let (a, b) = (top(first)?, top(last)?);
+    let seconds = last.at_s - first.at_s;
+    (seconds > 0.0).then(|| b.saturating_sub(a) as f64 / seconds)
 }
 
 /// The checks on the stopped validators' data directories.
@@ -188,7 +232,7 @@ pub fn disk_checks(inputs: &Inputs<'_>) -> Verdict {
         .scenario
         .byzantine
         .iter()
-        .filter(|b| b.behaviour == "equivocate")
+        .filter(|b| b.behaviour == "equivocate" || b.behaviour == "double-vote")
         .map(|b| b.node)
         .collect();
     if !equivocators.is_empty() {
@@ -406,6 +450,27 @@ mod tests {
             at_s,
             heights: heights.to_vec(),
         }
+    }
+
+    #[test]
+    fn the_rate_is_the_honest_top_height_over_the_window() {
+        let samples = [
+            sample(0.0, &[Some(0), Some(0), None]),
+            sample(5.0, &[Some(40), Some(50), None]),
+            sample(10.0, &[Some(90), Some(100), None]),
+            sample(20.0, &[Some(120), Some(110), None]),
+        ];
+        assert_eq!(blocks_per_second(&samples, [0.0, 10.0]), Some(10.0));
+        assert_eq!(blocks_per_second(&samples, [10.0, 20.0]), Some(2.0));
+        assert_eq!(blocks_per_second(&samples, [30.0, 40.0]), None);
+        let rate = super::super::scenario::RateCheck {
+            baseline: [0.0, 10.0],
+            faulty: [10.0, 20.0],
+            min_share: 0.8,
+        };
+        let check = rate_check(&rate, &samples);
+        assert!(!check.ok, "{check:?}");
+        assert!(check.detail.starts_with("20 %"), "{check:?}");
     }
 
     fn inputs<'a>(

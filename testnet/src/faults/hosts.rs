@@ -97,11 +97,47 @@ impl Hosts {
         Ok(())
     }
 
-    /// Removes every partition.
+    /// Drops `percent` % of the packets host `i` sends to `to` (everyone if empty),
+    /// at random: a one-way lossy link. Replaces an earlier loss of `i`.
+    pub fn loss(&self, i: usize, to: &[usize], percent: u8) -> Result<()> {
+        let ns = self.namespace(i);
+        let _ = nft(&ns, &["delete", "table", "inet", "cairnloss"]);
+        nft(&ns, &["add", "table", "inet", "cairnloss"])?;
+        let spec = "{ type filter hook output priority 0; }";
+        nft(&ns, &["add", "chain", "inet", "cairnloss", "out", spec])?;
+        let threshold = percent.to_string();
+        let mut rule = vec!["add", "rule", "inet", "cairnloss", "out"];
+        let set;
+        if !to.is_empty() {
+            let addrs: Vec<String> = to.iter().map(|j| self.addr(*j).to_string()).collect();
+            set = format!("{{ {} }}", addrs.join(", "));
+            rule.extend(["ip", "daddr", &set]);
+        }
+        rule.extend(["oifname", "eth0", "numgen", "random", "mod", "100", "<"]);
+        rule.extend([threshold.as_str(), "drop"]);
+        nft(&ns, &rule)
+    }
+
+    /// Limits host `i`'s outgoing bandwidth to `kbit` kbit/s with a token bucket
+    /// (packets beyond it queue for up to 400 ms, then drop).
+    pub fn slow_link(&self, i: usize, kbit: u32) -> Result<()> {
+        let rate = format!("{kbit}kbit");
+        in_ns(
+            &self.namespace(i),
+            &[
+                "tc", "qdisc", "replace", "dev", "eth0", "root", "tbf", "rate", &rate, "burst",
+                "32kbit", "latency", "400ms",
+            ],
+        )
+    }
+
+    /// Removes every partition, loss and slow link.
     pub fn heal(&self) -> Result<()> {
         for ns in &self.made {
-            // Deleting a table that is not there fails harmlessly.
+            // Deleting what is not there fails harmlessly.
             let _ = nft(ns, &["delete", "table", "inet", "cairn"]);
+            let _ = nft(ns, &["delete", "table", "inet", "cairnloss"]);
+            let _ = in_ns(ns, &["tc", "qdisc", "del", "dev", "eth0", "root"]);
         }
         Ok(())
     }

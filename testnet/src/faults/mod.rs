@@ -81,10 +81,7 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
         .iter()
         .map(|a| format!("http://{a}:{rpc_port}"))
         .collect();
-    let behaviours = (0..n)
-        .map(|i| scenario.behaviour_of(i).map(str::to_string))
-        .collect();
-    let mut nodes = Nodes::new(cairn, &layout, &hosts, behaviours);
+    let mut nodes = Nodes::new(cairn, &layout, &hosts, n, &scenario.byzantine);
     for i in 0..n {
         nodes.start(i)?;
     }
@@ -204,6 +201,15 @@ fn apply(fault: &Fault, nodes: &mut Nodes<'_>, hosts: &Hosts) -> Result<()> {
         }
         Action::Split => hosts.split(&fault.groups),
         Action::Heal => hosts.heal(),
+        Action::Misbehave => fault.nodes.iter().try_for_each(|i| nodes.misbehave(*i)),
+        Action::Loss => fault
+            .nodes
+            .iter()
+            .try_for_each(|i| hosts.loss(*i, &fault.to, fault.percent.unwrap_or(0))),
+        Action::SlowLink => fault
+            .nodes
+            .iter()
+            .try_for_each(|i| hosts.slow_link(*i, fault.kbit.unwrap_or(8))),
     }
 }
 

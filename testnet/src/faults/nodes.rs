@@ -12,8 +12,7 @@ use crate::error::{Result, io};
 use crate::layout::Layout;
 use crate::process;
 
-/// The variable that makes a validator Byzantine (node/src/run/byzantine.rs).
-pub const BYZANTINE_ENV: &str = "CAIRN_BYZANTINE";
+use crate::byzantine::{ByzantineNode, DORMANT_ENV, ENV as BYZANTINE_ENV};
 
 /// How a validator is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +31,8 @@ pub struct Nodes<'a> {
     states: Vec<State>,
     /// The Byzantine behaviour of each validator, if any.
     behaviours: Vec<Option<String>>,
+    /// Byzantine validators still honest (until [`Nodes::misbehave`]).
+    dormant: Vec<bool>,
 }
 
 impl<'a> Nodes<'a> {
@@ -40,10 +41,15 @@ impl<'a> Nodes<'a> {
         cairn: &Path,
         layout: &'a Layout,
         hosts: &Hosts,
-        behaviours: Vec<Option<String>>,
+        n: usize,
+        byzantine: &[ByzantineNode],
     ) -> Nodes<'a> {
-        let n = behaviours.len();
+        let behaviours = crate::byzantine::per_node(byzantine, n);
+        let dormant = (0..n)
+            .map(|i| byzantine.iter().any(|b| b.node == i && b.from_s.is_some()))
+            .collect();
         Nodes {
+            dormant,
             cairn: cairn.to_path_buf(),
             layout,
             namespaces: (0..n).map(|i| hosts.namespace(i)).collect(),
@@ -72,6 +78,9 @@ impl<'a> Nodes<'a> {
         let mut command = Command::new("ip");
         if let Some(behaviour) = &self.behaviours[i] {
             command.env(BYZANTINE_ENV, behaviour);
+            if self.dormant[i] {
+                command.env(DORMANT_ENV, "1");
+            }
         }
         let child = command
             .args(["netns", "exec", &self.namespaces[i]])
@@ -98,6 +107,16 @@ impl<'a> Nodes<'a> {
             let _ = child.wait();
         }
         self.states[i] = State::Killed;
+        Ok(())
+    }
+
+    /// SIGUSR1: a dormant Byzantine validator starts misbehaving (and stays so across
+    /// restarts).
+    pub fn misbehave(&mut self, i: usize) -> Result<()> {
+        self.dormant[i] = false;
+        if let (State::Running, Some(child)) = (self.states[i], &self.children[i]) {
+            process::signal(child.id(), "USR1");
+        }
         Ok(())
     }
 

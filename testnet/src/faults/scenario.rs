@@ -54,21 +54,29 @@ pub struct Scenario {
     pub faults: Vec<Fault>,
     /// Kills of random validators, each restarted after a while (added to `faults`).
     pub chaos: Option<Chaos>,
-    /// Validators that misbehave for the whole run (needs a `cairn` built with
-    /// `--features byzantine`).
+    /// Validators that misbehave, from the start or from `from_s` (needs a `cairn`
+    /// built with `--features byzantine`).
     #[serde(default)]
     pub byzantine: Vec<ByzantineNode>,
+    /// The honest validators' commit rate during a fault, against the rate without
+    /// it in the same run.
+    pub rate: Option<RateCheck>,
 }
 
-/// One Byzantine validator of a run.
+/// The honest chain's blocks per second in `faulty` must be at least `min_share` of
+/// its blocks per second in `baseline` (both `[from_s, to_s]`).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct ByzantineNode {
-    /// Which validator.
-    pub node: usize,
-    /// `silent`, `equivocate` or `bad-signatures` (node/src/run/byzantine.rs).
-    pub behaviour: String,
+pub struct RateCheck {
+    /// The window without the fault.
+    pub baseline: [f64; 2],
+    /// The window with it.
+    pub faulty: [f64; 2],
+    /// The least share of the baseline rate, e.g. 0.8.
+    pub min_share: f64,
 }
+
+pub use crate::byzantine::ByzantineNode;
 
 /// `kills` kill -9s of a validator drawn at random (seeded), one every `every_s`
 /// seconds from `start_s`, each restarted `down_s` seconds later.
@@ -103,10 +111,8 @@ impl Chaos {
             let at_s = self.start_s + k as f64 * self.every_s;
             for (at_s, action) in [(at_s, Action::Kill), (at_s + self.down_s, Action::Restart)] {
                 faults.push(Fault {
-                    at_s,
-                    action,
                     nodes: vec![pick],
-                    groups: Vec::new(),
+                    ..Fault::at(at_s, action)
                 });
             }
         }
@@ -137,6 +143,28 @@ pub struct Fault {
     /// The sides of a split: validators in different groups cannot reach each other.
     #[serde(default)]
     pub groups: Vec<Vec<usize>>,
+    /// `loss`: the validators whose packets from `nodes` are dropped (empty: all).
+    #[serde(default)]
+    pub to: Vec<usize>,
+    /// `loss`: the share of packets dropped, in percent.
+    pub percent: Option<u8>,
+    /// `slow-link`: the validators' outgoing bandwidth, in kbit/s.
+    pub kbit: Option<u32>,
+}
+
+impl Fault {
+    /// `action` at `at_s`, on nobody yet.
+    pub fn at(at_s: f64, action: Action) -> Fault {
+        Fault {
+            at_s,
+            action,
+            nodes: Vec::new(),
+            groups: Vec::new(),
+            to: Vec::new(),
+            percent: None,
+            kbit: None,
+        }
+    }
 }
 
 /// What a fault does.
@@ -157,8 +185,16 @@ pub enum Action {
     Isolate,
     /// Split the validators into `groups` that cannot reach each other.
     Split,
-    /// Remove every partition.
+    /// Remove every partition, loss and slow link.
     Heal,
+    /// One-way loss: drop `percent` % of the packets `nodes` send (to `to`).
+    Loss,
+    /// Limit `nodes`' outgoing bandwidth to `kbit` kbit/s (a token bucket; queued
+    /// packets wait, so latency rises with the load).
+    SlowLink,
+    /// SIGUSR1: a dormant Byzantine validator starts misbehaving (from its
+    /// `[[byzantine]]` entry's `from_s`; not written as a fault).
+    Misbehave,
 }
 
 impl Action {
@@ -175,14 +211,6 @@ impl Scenario {
     /// Whether validator `i` is honest in this run.
     pub fn is_honest(&self, i: usize) -> bool {
         !self.byzantine.iter().any(|b| b.node == i)
-    }
-
-    /// The behaviour of validator `i`, if it is Byzantine.
-    pub fn behaviour_of(&self, i: usize) -> Option<&str> {
-        self.byzantine
-            .iter()
-            .find(|b| b.node == i)
-            .map(|b| b.behaviour.as_str())
     }
 
     /// Reads and checks a scenario file.
@@ -202,6 +230,14 @@ impl Scenario {
         if let Some(chaos) = &self.chaos {
             faults.extend(chaos.faults(self.validators));
         }
+        for b in &self.byzantine {
+            if let Some(at_s) = b.from_s {
+                faults.push(Fault {
+                    nodes: vec![b.node],
+                    ..Fault::at(at_s, Action::Misbehave)
+                });
+            }
+        }
         faults.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
         faults
     }
@@ -220,16 +256,23 @@ impl Scenario {
                 "chaos: down_s must be above 0 and below every_s (one down at a time)".into(),
             );
         }
-        if self.byzantine.len() > (self.validators - 1) / 3 {
-            return Err(format!(
-                "{} Byzantine validators of {}: at most f = {} are tolerated",
-                self.byzantine.len(),
-                self.validators,
-                (self.validators - 1) / 3
-            ));
+        crate::byzantine::check(&self.byzantine, self.validators)?;
+        if self.faults.iter().any(|f| f.action == Action::Misbehave) {
+            return Err(
+                "misbehave is not a fault to write: give the [[byzantine]] entry a from_s".into(),
+            );
         }
-        if let Some(b) = self.byzantine.iter().find(|b| b.node >= self.validators) {
-            return Err(format!("Byzantine validator {} does not exist", b.node));
+        if let Some(rate) = &self.rate {
+            let end = self.duration_s as f64;
+            let ok = |w: &[f64; 2]| 0.0 <= w[0] && w[0] + 5.0 <= w[1] && w[1] <= end;
+            if !ok(&rate.baseline) || !ok(&rate.faulty) {
+                return Err(format!(
+                    "rate: each window [from_s, to_s] must lie within the run and last 5 s or more (run of {end} s)"
+                ));
+            }
+            if !(0.0..=1.0).contains(&rate.min_share) {
+                return Err("rate: min_share is a share, 0 to 1".into());
+            }
         }
         for fault in &self.timeline() {
             if !(0.0..=self.duration_s as f64).contains(&fault.at_s) {
@@ -245,6 +288,23 @@ impl Scenario {
                     "{:?} at {} s names no nodes",
                     fault.action, fault.at_s
                 ));
+            }
+            if fault.action == Action::Loss
+                && !fault.percent.is_some_and(|p| (1..=100).contains(&p))
+            {
+                return Err(format!(
+                    "the loss at {} s needs percent = 1 to 100",
+                    fault.at_s
+                ));
+            }
+            if fault.action == Action::SlowLink && !fault.kbit.is_some_and(|k| k >= 8) {
+                return Err(format!(
+                    "the slow link at {} s needs kbit = 8 or more",
+                    fault.at_s
+                ));
+            }
+            if let Some(bad) = fault.to.iter().find(|i| **i >= self.validators) {
+                return Err(format!("validator {bad} does not exist"));
             }
             if fault.action == Action::Split && fault.groups.len() < 2 {
                 return Err(format!(
@@ -315,6 +375,39 @@ mod tests {
             assert!(error.contains(reason), "{error}");
         }
         assert!(toml::from_str::<Scenario>("validators = 4\nduration_s = 1\nfoo = 1\n").is_err());
+    }
+
+    #[test]
+    fn every_shipped_scenario_loads() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut loaded = 0;
+        for dir in [root.clone(), root.join("rates")] {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.extension().is_some_and(|e| e == "toml") {
+                    Scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    loaded += 1;
+                }
+            }
+        }
+        assert!(loaded >= 14, "{loaded} scenarios");
+    }
+
+    #[test]
+    fn a_dormant_byzantine_validator_misbehaves_at_its_time() {
+        let text = "validators = 4\nduration_s = 40\n[[byzantine]]\nnode = 3\nbehaviour = \"silent\"\nfrom_s = 20\n[rate]\nbaseline = [5.0, 20.0]\nfaulty = [25.0, 40.0]\nmin_share = 0.8\n";
+        let scenario: Scenario = toml::from_str(text).unwrap();
+        scenario.check().unwrap();
+        let timeline = scenario.timeline();
+        assert_eq!(timeline.len(), 1);
+        assert_eq!(timeline[0].action, Action::Misbehave);
+        assert_eq!(
+            (timeline[0].at_s, timeline[0].nodes.clone()),
+            (20.0, vec![3])
+        );
+        let late = text.replace("faulty = [25.0, 40.0]", "faulty = [25.0, 41.0]");
+        let scenario: Scenario = toml::from_str(&late).unwrap();
+        assert!(scenario.check().unwrap_err().contains("rate"));
     }
 
     #[test]

@@ -119,9 +119,18 @@ impl Driver {
 
     /// Sends what a Byzantine behaviour made of a message (fault-run builds only).
     async fn send_all(&mut self, out: crate::run::byzantine::Outgoing) {
-        for (to, message) in out {
-            if let Err(e) = self.net.send(to, KIND_CONSENSUS, message.to_wire()).await {
-                tracing::debug!(to = to.0, error = %e, "send failed");
+        use crate::run::byzantine::Frame;
+        for frame in out {
+            let sent = match frame {
+                Frame::Message(to, message) => {
+                    self.net.send(to, KIND_CONSENSUS, message.to_wire()).await
+                }
+                Frame::Payload(to, kind, payload) => self.net.send(to, kind, payload).await,
+                #[cfg(feature = "byzantine")]
+                Frame::Raw(to, bytes) => self.net.send_raw_frame(to, bytes).await,
+            };
+            if let Err(e) = sent {
+                tracing::debug!(error = %e, "send failed");
             }
         }
     }

@@ -154,6 +154,10 @@ impl Driver {
         for block in setup.pending {
             recent.insert(block);
         }
+        let mut byzantine = setup.byzantine;
+        if let Some(b) = &mut byzantine {
+            b.on_start(&setup.net);
+        }
         Driver {
             sync_server: crate::run::sync::SyncServer::new(
                 setup.shared.store.clone(),
@@ -161,7 +165,7 @@ impl Driver {
                 setup.peers,
             ),
             behind: None,
-            byzantine: setup.byzantine,
+            byzantine,
             verifier,
             verified_rx,
             evidence: evidence::EvidenceKeeper::new(setup.evidence_dir),

@@ -1,7 +1,7 @@
 //! The fault runner as CI runs it on every change: `cairn testnet faults` with
 //! `testnet/scenarios/ci.toml` (a kill -9 and restart, a pause, a wiped data
-//! directory, an isolated validator and a 2/2 split, under load) on validators that
-//! each run in their own network namespace. Needs root, iproute2 and nftables, which
+//! directory, an isolated validator, a 2/2 split, one-way loss and a slow link, under
+//! load) on validators that each run in their own network namespace. Needs root, iproute2 and nftables, which
 //! the test command installs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -62,7 +62,7 @@ fn the_ci_scenario_passes_every_check_on_separate_hosts() {
         .filter(|n| n.starts_with("commits resume"))
         .count();
     assert_eq!(
-        resumed, 5,
+        resumed, 6,
         "a resume check per restart, resume, wipe and heal"
     );
     // Nothing of the run's hosts is left behind.

@@ -33,6 +33,8 @@ mod pending;
 mod read;
 pub mod schema;
 mod secondary;
+#[cfg(feature = "slow-sync")]
+mod slow_sync;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -193,6 +193,8 @@ impl Store {
         if self.is_read_only() {
             return Err(StorageError::ReadOnly { op });
         }
+        #[cfg(feature = "slow-sync")]
+        crate::slow_sync::wait();
         let mut options = WriteOptions::default();
         options.set_sync(true);
         self.db

@@ -12,8 +12,8 @@ pub const ENV: &str = "CAIRN_BYZANTINE";
 /// SIGUSR1, so one run measures the network with and without the attack.
 pub const DORMANT_ENV: &str = "CAIRN_BYZANTINE_DORMANT";
 
-/// The behaviours a `--features byzantine` build knows (the node checks that this list
-/// is its own).
+/// The behaviours a `--features byzantine` build knows (node/src/run/byzantine
+/// implements each; it takes the names from here).
 pub const BEHAVIOURS: [&str; 9] = [
     "silent",
     "equivocate",

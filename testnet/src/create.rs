@@ -34,20 +34,75 @@ pub fn create(
     accounts: usize,
 ) -> Result<Manifest> {
     let loopback = |i| ("127.0.0.1".to_string(), crate::layout::ports(base_port, i));
-    create_with(cairn, layout, n, base_port, accounts, loopback)
+    create_with(cairn, layout, n, base_port, accounts, loopback, |_| {})
 }
 
 /// As [`create`], but validator `i` listens on `hosts[i]` (each its own host), on the
 /// ports of node 0.
+///
+/// With `unlisted` (addresses on the hosts' subnet that no host has, one per
+/// validator), the genesis lists only validator 0's real address and every node is given it as its one
+/// `p2p.bootstrap` address: the others must be found by discovery.
 pub fn create_on_hosts(
     cairn: &Path,
     layout: &Layout,
     hosts: &[std::net::Ipv4Addr],
     base_port: u16,
     accounts: usize,
+    unlisted: Option<&[std::net::Ipv4Addr]>,
 ) -> Result<Manifest> {
     let on_host = |i: usize| (hosts[i].to_string(), crate::layout::ports(base_port, 0));
-    create_with(cairn, layout, hosts.len(), base_port, accounts, on_host)
+    let Some(nowhere) = unlisted else {
+        return create_with(
+            cairn,
+            layout,
+            hosts.len(),
+            base_port,
+            accounts,
+            on_host,
+            |_| {},
+        );
+    };
+    let p2p = crate::layout::ports(base_port, 0).p2p;
+    create_with(
+        cairn,
+        layout,
+        hosts.len(),
+        base_port,
+        accounts,
+        on_host,
+        |doc| {
+            for (v, nowhere) in doc.validators.iter_mut().zip(nowhere).skip(1) {
+                v.address = format!("/ip4/{nowhere}/tcp/{p2p}");
+            }
+        },
+    )?;
+    let doc = GenesisDoc::load(&layout.genesis())?;
+    let first = &doc.validators[0];
+    let bootstrap = format!("{}/p2p/{}", first.address, first.peer_id);
+    for i in 0..hosts.len() {
+        set_bootstrap(&layout.home(i).join("config.toml"), &bootstrap)?;
+    }
+    layout.load()
+}
+
+/// Sets `p2p.bootstrap = [addr]` in a node's config file.
+fn set_bootstrap(path: &Path, addr: &str) -> Result<()> {
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    let mut config: toml::Table = text.parse().map_err(|e| TestnetError::Command {
+        command: format!("read {}", path.display()),
+        stderr: format!("{e}"),
+    })?;
+    let p2p = config
+        .entry("p2p")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    if let toml::Value::Table(p2p) = p2p {
+        p2p.insert(
+            "bootstrap".into(),
+            toml::Value::Array(vec![toml::Value::String(addr.into())]),
+        );
+    }
+    std::fs::write(path, config.to_string()).map_err(io(path))
 }
 
 fn create_with(
@@ -57,6 +112,7 @@ fn create_with(
     base_port: u16,
     accounts: usize,
     listen: impl Fn(usize) -> (String, crate::layout::Ports),
+    edit: impl FnOnce(&mut GenesisDoc),
 ) -> Result<Manifest> {
     let mut doc = GenesisDoc::new("cairn-testnet", SystemTime::now());
     doc.params.round_timeout_ms = 1_000;
@@ -88,6 +144,7 @@ fn create_with(
             balance: ACCOUNT_BALANCE,
         });
     }
+    edit(&mut doc);
     let genesis = doc.validate()?;
     doc.save(&layout.genesis())?;
     let manifest = Manifest {

@@ -54,6 +54,12 @@ impl Hosts {
         Ipv4Addr::new(10, 213, self.subnet, 10 + i as u8)
     }
 
+    /// The `i`-th address on the run's subnet that no host has (a dial to it goes
+    /// nowhere beyond the bridge).
+    pub fn unused(&self, i: usize) -> Ipv4Addr {
+        Ipv4Addr::new(10, 213, self.subnet, 200 + (i % 50) as u8)
+    }
+
     /// The bridge's own address (where the runner reaches the hosts from).
     pub fn gateway(&self) -> Ipv4Addr {
         Ipv4Addr::new(10, 213, self.subnet, 1)

@@ -74,8 +74,16 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
     let hosts = Hosts::create(n)?;
     let layout = Layout::new(dir);
     let addrs: Vec<_> = (0..n).map(|i| hosts.addr(i)).collect();
-    let manifest =
-        crate::create::create_on_hosts(cairn, &layout, &addrs, HOST_BASE_PORT, LOAD_ACCOUNTS)?;
+    let unlisted: Option<Vec<_>> = (scenario.discovery == scenario::Discovery::Bootstrap)
+        .then(|| (0..n).map(|i| hosts.unused(i)).collect());
+    let manifest = crate::create::create_on_hosts(
+        cairn,
+        &layout,
+        &addrs,
+        HOST_BASE_PORT,
+        LOAD_ACCOUNTS,
+        unlisted.as_deref(),
+    )?;
     let rpc_port = crate::layout::ports(HOST_BASE_PORT, 0).rpc;
     let urls: Vec<String> = addrs
         .iter()
@@ -144,6 +152,7 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
     let _ = load.await;
     // End every fault, so that everything acknowledged can commit everywhere.
     hosts.heal()?;
+    nodes.heal_disks();
     nodes.recover_all()?;
     let healed_at = start.elapsed().as_secs_f64();
     let acked = acked.lock().map(|a| a.clone()).unwrap_or_default();
@@ -200,7 +209,10 @@ fn apply(fault: &Fault, nodes: &mut Nodes<'_>, hosts: &Hosts) -> Result<()> {
             hosts.split(&[fault.nodes.clone(), rest])
         }
         Action::Split => hosts.split(&fault.groups),
-        Action::Heal => hosts.heal(),
+        Action::Heal => {
+            nodes.heal_disks();
+            hosts.heal()
+        }
         Action::Misbehave => fault.nodes.iter().try_for_each(|i| nodes.misbehave(*i)),
         Action::Loss => fault
             .nodes
@@ -210,6 +222,10 @@ fn apply(fault: &Fault, nodes: &mut Nodes<'_>, hosts: &Hosts) -> Result<()> {
             .nodes
             .iter()
             .try_for_each(|i| hosts.slow_link(*i, fault.kbit.unwrap_or(8))),
+        Action::SlowDisk => fault
+            .nodes
+            .iter()
+            .try_for_each(|i| nodes.slow_disk(*i, fault.ms.unwrap_or(0))),
     }
 }
 

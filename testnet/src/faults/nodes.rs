@@ -14,6 +14,9 @@ use crate::process;
 
 use crate::byzantine::{ByzantineNode, DORMANT_ENV, ENV as BYZANTINE_ENV};
 
+/// The variable naming the file whose milliseconds slow a validator's synced writes.
+const SLOW_SYNC_ENV: &str = "CAIRN_FAULT_SLOW_SYNC_FILE";
+
 /// How a validator is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -82,8 +85,15 @@ impl<'a> Nodes<'a> {
                 command.env(DORMANT_ENV, "1");
             }
         }
+        command.env(SLOW_SYNC_ENV, self.slow_sync_file(i));
+        command.args(["netns", "exec", &self.namespaces[i]]);
+        if self.behaviours[i].is_some() {
+            // On separate machines the attacker's work costs the honest validators
+            // nothing; here they share the cores, so it runs at the lowest priority
+            // (docs/TESTING.md "Byzantine validators").
+            command.args(["nice", "-n", "19"]);
+        }
         let child = command
-            .args(["netns", "exec", &self.namespaces[i]])
             .arg(&self.cairn)
             .args(["node", "run", "--home"])
             .arg(self.layout.home(i))
@@ -118,6 +128,24 @@ impl<'a> Nodes<'a> {
             process::signal(child.id(), "USR1");
         }
         Ok(())
+    }
+
+    /// Every synced write of validator `i` waits `ms` first (in a build with the
+    /// `byzantine` feature, which reads the file; storage/src/slow_sync.rs).
+    pub fn slow_disk(&self, i: usize, ms: u64) -> Result<()> {
+        let path = self.slow_sync_file(i);
+        std::fs::write(&path, format!("{ms}\n")).map_err(io(&path))
+    }
+
+    /// Ends every slow disk.
+    pub fn heal_disks(&self) {
+        for i in 0..self.len() {
+            let _ = std::fs::remove_file(self.slow_sync_file(i));
+        }
+    }
+
+    fn slow_sync_file(&self, i: usize) -> PathBuf {
+        self.layout.dir.join(format!("slow-sync-v{i}"))
     }
 
     /// SIGSTOP.

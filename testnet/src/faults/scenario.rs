@@ -61,6 +61,22 @@ pub struct Scenario {
     /// The honest validators' commit rate during a fault, against the rate without
     /// it in the same run.
     pub rate: Option<RateCheck>,
+    /// How validators find each other: `genesis` (every address in the genesis) or
+    /// `bootstrap` (the genesis lists only v0's; every node has v0 as its one
+    /// bootstrap address and finds the rest by Kademlia discovery).
+    #[serde(default)]
+    pub discovery: Discovery,
+}
+
+/// How the validators of a run find each other.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Discovery {
+    /// From the genesis addresses.
+    #[default]
+    Genesis,
+    /// From one bootstrap address.
+    Bootstrap,
 }
 
 /// The honest chain's blocks per second in `faulty` must be at least `min_share` of
@@ -150,6 +166,8 @@ pub struct Fault {
     pub percent: Option<u8>,
     /// `slow-link`: the validators' outgoing bandwidth, in kbit/s.
     pub kbit: Option<u32>,
+    /// `slow-disk`: how long each synced write waits first, in milliseconds.
+    pub ms: Option<u64>,
 }
 
 impl Fault {
@@ -163,6 +181,7 @@ impl Fault {
             to: Vec::new(),
             percent: None,
             kbit: None,
+            ms: None,
         }
     }
 }
@@ -185,13 +204,16 @@ pub enum Action {
     Isolate,
     /// Split the validators into `groups` that cannot reach each other.
     Split,
-    /// Remove every partition, loss and slow link.
+    /// Remove every partition, loss, slow link and slow disk.
     Heal,
     /// One-way loss: drop `percent` % of the packets `nodes` send (to `to`).
     Loss,
     /// Limit `nodes`' outgoing bandwidth to `kbit` kbit/s (a token bucket; queued
     /// packets wait, so latency rises with the load).
     SlowLink,
+    /// Every synced write of `nodes` waits `ms` milliseconds first (a slow disk;
+    /// needs a cairn built with `--features byzantine`).
+    SlowDisk,
     /// SIGUSR1: a dormant Byzantine validator starts misbehaving (from its
     /// `[[byzantine]]` entry's `from_s`; not written as a fault).
     Misbehave,
@@ -289,17 +311,24 @@ impl Scenario {
                     fault.action, fault.at_s
                 ));
             }
-            if fault.action == Action::Loss
-                && !fault.percent.is_some_and(|p| (1..=100).contains(&p))
+            if fault.action == Action::Loss && fault.percent.is_none_or(|p| !(1..=100).contains(&p))
             {
                 return Err(format!(
                     "the loss at {} s needs percent = 1 to 100",
                     fault.at_s
                 ));
             }
-            if fault.action == Action::SlowLink && !fault.kbit.is_some_and(|k| k >= 8) {
+            if fault.action == Action::SlowLink && fault.kbit.is_none_or(|k| k < 8) {
                 return Err(format!(
                     "the slow link at {} s needs kbit = 8 or more",
+                    fault.at_s
+                ));
+            }
+            if fault.action == Action::SlowDisk
+                && fault.ms.is_none_or(|ms| !(1..=10_000).contains(&ms))
+            {
+                return Err(format!(
+                    "the slow disk at {} s needs ms = 1 to 10000",
                     fault.at_s
                 ));
             }

@@ -30,30 +30,14 @@
 #[cfg(feature = "byzantine")]
 mod on;
 
-use anyhow::Result;
 use cairn_consensus::Message;
-use cairn_crypto::{PublicKey, SecretKey};
+use cairn_crypto::PublicKey;
 use cairn_types::{ChainId, ValidatorId};
 
-/// The environment variable that names the behaviour.
-pub const ENV: &str = "CAIRN_BYZANTINE";
-
-/// Set (to anything) with [`ENV`] to start dormant: honest until SIGUSR1 (the fault
-/// runner measures one run with and without the attack).
-pub const DORMANT_ENV: &str = "CAIRN_BYZANTINE_DORMANT";
-
-/// Every behaviour's name, as [`ENV`] takes it.
-pub const BEHAVIOURS: [&str; 9] = [
-    "silent",
-    "equivocate",
-    "bad-signatures",
-    "double-vote",
-    "inflated-timeouts",
-    "replay-flood",
-    "bad-frames",
-    "stop-reading",
-    "crafted-gossip",
-];
+// The names are the fault tools' contract with the node: one list, in cairn-testnet.
+pub use cairn_testnet::byzantine::ENV;
+#[cfg(feature = "byzantine")]
+pub use cairn_testnet::byzantine::{BEHAVIOURS, DORMANT_ENV};
 
 #[cfg(feature = "byzantine")]
 pub use on::{Byzantine, arm};
@@ -75,7 +59,7 @@ pub struct Context {
 /// One thing to send.
 pub enum Frame {
     /// A consensus message.
-    Message(ValidatorId, Message),
+    Message(ValidatorId, Box<Message>),
     /// A payload of a message kind.
     Payload(ValidatorId, u8, Vec<u8>),
     /// Bytes sent as a frame as they are, without an envelope.
@@ -88,6 +72,9 @@ pub type Outgoing = Vec<Frame>;
 
 #[cfg(not(feature = "byzantine"))]
 mod off {
+    use anyhow::Result;
+    use cairn_crypto::SecretKey;
+
     use super::*;
 
     /// No behaviour exists in this build: the type has no values.
@@ -128,6 +115,8 @@ mod off {
 
 #[cfg(test)]
 mod tests {
+    use cairn_crypto::SecretKey;
+
     use super::*;
 
     fn context() -> Context {
@@ -136,13 +125,6 @@ mod tests {
             senders: vec![SecretKey::from_seed(&[2; 32]).public()],
             max_message_bytes: 1024,
         }
-    }
-
-    #[test]
-    fn the_testnet_knows_the_same_behaviours() {
-        assert_eq!(BEHAVIOURS, cairn_testnet::byzantine::BEHAVIOURS);
-        assert_eq!(ENV, cairn_testnet::byzantine::ENV);
-        assert_eq!(DORMANT_ENV, cairn_testnet::byzantine::DORMANT_ENV);
     }
 
     #[test]

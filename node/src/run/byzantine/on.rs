@@ -147,7 +147,7 @@ impl Byzantine {
     pub fn rewrite(&mut self, to: &[ValidatorId], message: &Message) -> Outgoing {
         let honest = || -> Outgoing {
             to.iter()
-                .map(|v| Frame::Message(*v, message.clone()))
+                .map(|v| Frame::Message(*v, Box::new(message.clone())))
                 .collect()
         };
         if !ACTIVE.load(Ordering::Relaxed) {
@@ -165,7 +165,7 @@ impl Byzantine {
             Behaviour::BadSignatures => {
                 let broken = break_signature(message.clone());
                 to.iter()
-                    .map(|v| Frame::Message(*v, broken.clone()))
+                    .map(|v| Frame::Message(*v, Box::new(broken.clone())))
                     .collect()
             }
             Behaviour::Equivocate => match message {
@@ -184,7 +184,7 @@ impl Byzantine {
             Behaviour::ReplayFlood => {
                 let mut out = honest();
                 for old in &self.sent {
-                    out.extend(to.iter().map(|v| Frame::Message(*v, old.clone())));
+                    out.extend(to.iter().map(|v| Frame::Message(*v, Box::new(old.clone()))));
                 }
                 if self.sent.len() == REPLAYED {
                     self.sent.pop_front();
@@ -223,7 +223,7 @@ impl Byzantine {
 
     /// The vote and a vote for another block of the round, in alternating order.
     fn both_votes(&self, to: &[ValidatorId], vote: &Vote) -> Outgoing {
-        let mut data = vote.data.clone();
+        let mut data = vote.data;
         let mut id = *data.block_id.as_bytes();
         id[0] ^= 1;
         data.block_id = Hash::from(id);
@@ -269,8 +269,11 @@ impl Byzantine {
         );
         let mut out = Vec::with_capacity(2 * to.len());
         for v in to {
-            out.push(Frame::Message(*v, Message::Timeout(far.clone())));
-            out.push(Frame::Message(*v, Message::Timeout(claim.clone())));
+            out.push(Frame::Message(*v, Box::new(Message::Timeout(far.clone()))));
+            out.push(Frame::Message(
+                *v,
+                Box::new(Message::Timeout(claim.clone())),
+            ));
         }
         out
     }
@@ -328,8 +331,8 @@ fn alternate(to: &[ValidatorId], a: Message, b: Message) -> Outgoing {
     let mut out = Vec::with_capacity(2 * to.len());
     for (k, v) in to.iter().enumerate() {
         let (first, second) = if k % 2 == 0 { (&a, &b) } else { (&b, &a) };
-        out.push(Frame::Message(*v, first.clone()));
-        out.push(Frame::Message(*v, second.clone()));
+        out.push(Frame::Message(*v, Box::new(first.clone())));
+        out.push(Frame::Message(*v, Box::new(second.clone())));
     }
     out
 }

@@ -9,7 +9,7 @@
 //! left the mempool (committed or evicted), so the records stay within the mempool's
 //! bounds; see `docs/EXECUTION.md` "Acknowledgements".
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use cairn_crypto::Hash;
@@ -40,9 +40,13 @@ pub struct AdmissionLog {
 }
 
 impl AdmissionLog {
-    /// Starts the writer thread on `store`. It ends when the log is dropped.
-    pub fn spawn(store: Arc<Store>) -> std::io::Result<AdmissionLog> {
+    /// Starts the writer thread on `store`. It ends when the log is dropped. It holds
+    /// the store only while it writes: a thread that kept the database open while the
+    /// process exits would have RocksDB's background threads meet its torn-down
+    /// globals (an abort, "pthread lock: Invalid argument", seen in CI).
+    pub fn spawn(store: &Arc<Store>) -> std::io::Result<AdmissionLog> {
         let (queue, requests) = mpsc::channel(QUEUE);
+        let store = Arc::downgrade(store);
         std::thread::Builder::new()
             .name("cairn-admit".into())
             .spawn(move || write_batches(&store, requests))?;
@@ -65,7 +69,7 @@ impl AdmissionLog {
 
 /// The writer thread: waits for one request, takes whatever else is queued (up to
 /// [`BATCH`]), writes them in one synced batch and answers each.
-fn write_batches(store: &Store, mut requests: mpsc::Receiver<Request>) {
+fn write_batches(store: &Weak<Store>, mut requests: mpsc::Receiver<Request>) {
     while let Some(first) = requests.blocking_recv() {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -75,10 +79,13 @@ fn write_batches(store: &Store, mut requests: mpsc::Receiver<Request>) {
             }
         }
         let entries: Vec<(Hash, &Transaction)> = batch.iter().map(|r| (r.hash, &r.tx)).collect();
-        let result = store.put_admitted(&entries).map_err(|e: StorageError| {
-            tracing::error!(error = %e, "cannot record acknowledged transactions");
-            e.to_string()
-        });
+        let result = match store.upgrade() {
+            Some(store) => store.put_admitted(&entries).map_err(|e: StorageError| {
+                tracing::error!(error = %e, "cannot record acknowledged transactions");
+                e.to_string()
+            }),
+            None => Err("the store is closed".to_string()),
+        };
         for request in batch {
             let _ = request.done.send(result.clone());
         }

@@ -187,7 +187,7 @@ impl Loaded {
         }
         let verifier = BatchVerifier::spawn(256, Duration::from_millis(2));
         let (gossip_tx, gossip_rx) = mpsc::channel(16_384);
-        let admissions = super::admission::AdmissionLog::spawn(store.clone())
+        let admissions = super::admission::AdmissionLog::spawn(&store)
             .context("cannot start the admission writer")?;
         let acknowledged = store
             .admitted()

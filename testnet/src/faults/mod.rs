@@ -163,6 +163,20 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
         .map(|(c, _)| c.clone())
         .collect();
     let settle = check::settle(&honest_clients, &acked, Duration::from_secs(90)).await;
+    // Settling can take less than one sample period: give the poller until the
+    // height has risen after the final heal (or the resume bound passed) before
+    // judging whether commits resumed.
+    let resume_by = Instant::now() + Duration::from_secs(scenario.resume_within_s);
+    while Instant::now() < resume_by {
+        let risen = samples
+            .lock()
+            .map(|s| check::resumed_everywhere(&s, healed_at))
+            .unwrap_or(true);
+        if risen {
+            break;
+        }
+        tokio::time::sleep(SAMPLE_EVERY).await;
+    }
     poller.abort();
     let samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
     let stalls = if settle.is_err() || !check::resumed_everywhere(&samples, healed_at) {

@@ -26,6 +26,8 @@ use crate::{NetworkError, Result};
 
 /// How often the task checks for peers to dial.
 const TICK: Duration = Duration::from_millis(100);
+/// Kademlia lookups of missing validators running at once.
+const MAX_LOOKUPS: usize = 16;
 
 /// A response the node is preparing: the libp2p channel and the node's answer.
 pub(crate) type PendingResponse =
@@ -104,11 +106,10 @@ impl Driver {
                     .learn(&peer, addr, self.cfg.limits.max_addresses_per_peer);
             }
         }
-        for (peer, p) in &self.book.peers {
-            for a in &p.addrs {
-                self.swarm.behaviour_mut().kad.add_address(peer, a.clone());
-            }
-        }
+        // The genesis addresses are not given to Kademlia: they are unconfirmed (a
+        // stale one would be dialled by Kademlia's own queries, and handed on to other
+        // validators' lookups). Kademlia learns an address when the peer reports it
+        // (identify) or a dial to it works.
         let mut tick = tokio::time::interval(TICK);
         let ack = loop {
             tokio::select! {
@@ -315,15 +316,21 @@ impl Driver {
                 continue;
             }
             missing = true;
-            if p.dialing || now < p.next_dial || p.addrs.is_empty() {
+            if p.dial.is_some() || p.lookup.is_some() || now < p.next_dial || p.addrs.is_empty()
+            {
                 continue;
             }
+            // `Disconnected`, not `…AndNotDialing`: a dial Kademlia has under way (perhaps
+            // hanging on an address that is gone) must not hold this one off. With the
+            // addresses Kademlia knows, too (its routing table and running lookups).
             let opts = DialOpts::peer_id(*peer)
                 .addresses(p.addrs.clone())
-                .condition(PeerCondition::DisconnectedAndNotDialing)
+                .extend_addresses_through_behaviour()
+                .condition(PeerCondition::Disconnected)
                 .build();
+            let id = opts.connection_id();
             match self.swarm.dial(opts) {
-                Ok(()) => p.dialing = true,
+                Ok(()) => p.dial = Some(id),
                 Err(_) => p.next_dial = now + p.backoff,
             }
         }
@@ -333,6 +340,66 @@ impl Driver {
         if missing && due {
             self.last_discovery = Some(now);
             let _ = self.swarm.behaviour_mut().kad.bootstrap();
+            for (peer, p) in self.book.peers.iter_mut() {
+                p.lookup_wanted =
+                    p.connections == 0 && !p.reached && !self.banned.contains_key(peer);
+            }
+        }
+        self.start_lookups();
+    }
+
+    /// Starts a Kademlia lookup of each validator that wants one (never reached since
+    /// this node started) and has no dial of ours under way, up to [`MAX_LOOKUPS`] at
+    /// once.
+    ///
+    /// A lookup asks the connected peers for the validator's addresses and dials it
+    /// there itself. It must not meet a dial of ours still hanging on a stale address
+    /// (a genesis address behind a firewall hangs for minutes): libp2p would refuse the
+    /// lookup's dial as a second one, and the addresses it found die with the query.
+    fn start_lookups(&mut self) {
+        let mut running = self.book.peers.values().filter(|p| p.lookup.is_some()).count();
+        for (peer, p) in self.book.peers.iter_mut() {
+            if running >= MAX_LOOKUPS {
+                break;
+            }
+            if !p.lookup_wanted || p.dial.is_some() || p.lookup.is_some() {
+                continue;
+            }
+            p.lookup_wanted = false;
+            if p.connections > 0 {
+                continue;
+            }
+            p.lookup = Some(self.swarm.behaviour_mut().kad.get_closest_peers(*peer));
+            running += 1;
+        }
+    }
+
+    /// A lookup made progress: learns the addresses it found; when it is over, this
+    /// node dials the validator again itself.
+    pub(crate) fn on_lookup(
+        &mut self,
+        id: libp2p::kad::QueryId,
+        found: Vec<libp2p::kad::PeerInfo>,
+        last: bool,
+    ) {
+        let max = self.cfg.limits.max_addresses_per_peer;
+        for info in found {
+            for addr in info.addrs {
+                let (addr, _) = split_p2p(addr);
+                if self.book.learn(&info.peer_id, addr.clone(), max) {
+                    self.swarm
+                        .behaviour_mut()
+                        .kad
+                        .add_address(&info.peer_id, addr);
+                }
+            }
+        }
+        if !last {
+            return;
+        }
+        if let Some(p) = self.book.peers.values_mut().find(|p| p.lookup == Some(id)) {
+            p.lookup = None;
+            p.next_dial = Instant::now();
         }
     }
 }

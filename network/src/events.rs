@@ -28,11 +28,12 @@ impl Driver {
             })) => {
                 for addr in info.listen_addrs {
                     let (addr, _) = split_p2p(addr);
-                    if self.book.learn(
-                        &peer_id,
-                        addr.clone(),
-                        self.cfg.limits.max_addresses_per_peer,
-                    ) {
+                    let max = self.cfg.limits.max_addresses_per_peer;
+                    // Kademlia gets what the peer reports of itself, whether or not it
+                    // was in the genesis already (bounded by the book's cap).
+                    if self.book.learn(&peer_id, addr.clone(), max)
+                        || self.book.knows(&peer_id, &addr)
+                    {
                         self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                     }
                 }
@@ -49,6 +50,18 @@ impl Driver {
                         self.cfg.limits.max_addresses_per_peer,
                     );
                 }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
+                id,
+                result: kad::QueryResult::GetClosestPeers(result),
+                step,
+                ..
+            })) => {
+                let found = match result {
+                    Ok(ok) => ok.peers,
+                    Err(kad::GetClosestPeersError::Timeout { peers, .. }) => peers,
+                };
+                self.on_lookup(id, found, step.last);
             }
             SwarmEvent::Behaviour(BehaviourEvent::Ping(ping::Event {
                 peer,
@@ -73,7 +86,9 @@ impl Driver {
                     return;
                 };
                 p.connections = num_established.get() as usize;
-                p.dialing = false;
+                p.dial = None;
+                p.lookup_wanted = false;
+                p.reached = true;
                 p.backoff = self.cfg.initial_backoff;
                 if endpoint.is_dialer() {
                     let (addr, _) = split_p2p(endpoint.get_remote_address().clone());
@@ -98,10 +113,18 @@ impl Driver {
             }
             SwarmEvent::OutgoingConnectionError {
                 peer_id: Some(peer),
+                connection_id,
                 ..
             } => {
-                if let Some(p) = self.book.peers.get_mut(&peer) {
-                    p.dialing = false;
+                // Only this node's own dial sets the backoff; Kademlia's failures are
+                // its own business.
+                if let Some(p) = self
+                    .book
+                    .peers
+                    .get_mut(&peer)
+                    .filter(|p| p.dial == Some(connection_id))
+                {
+                    p.dial = None;
                     p.backoff = (p.backoff * 2).min(self.cfg.max_backoff);
                     p.next_dial = Instant::now() + p.backoff;
                 }

@@ -57,8 +57,19 @@ pub struct Peer {
     pub addrs: Vec<Multiaddr>,
     /// Open connections.
     pub connections: usize,
-    /// A dial is under way.
-    pub dialing: bool,
+    /// This node's own dial under way, if any (Kademlia dials on its own too; those
+    /// are not counted here).
+    pub dial: Option<libp2p::swarm::ConnectionId>,
+    /// Connected at least once since this node started (its addresses are known to
+    /// work, so it is dialled again at once after a restart or a partition, never
+    /// held up by a lookup).
+    pub reached: bool,
+    /// A Kademlia lookup of this validator is due (it starts once no dial of ours is
+    /// under way, because a pending dial would hold off the lookup's own).
+    pub lookup_wanted: bool,
+    /// The Kademlia lookup under way; while it runs, Kademlia dials the validator at
+    /// the addresses it finds, and this node does not.
+    pub lookup: Option<libp2p::kad::QueryId>,
     /// Current reconnection delay.
     pub backoff: Duration,
     /// Earliest time of the next dial.
@@ -110,7 +121,10 @@ impl PeerBook {
                     id,
                     addrs: addrs.get(i).cloned().unwrap_or_default(),
                     connections: 0,
-                    dialing: false,
+                    dial: None,
+                    reached: false,
+                    lookup_wanted: false,
+                    lookup: None,
                     backoff: initial_backoff,
                     next_dial: now,
                     queue: VecDeque::new(),
@@ -141,6 +155,11 @@ impl PeerBook {
             .collect();
         v.sort();
         v
+    }
+
+    /// Whether `addr` is among `peer`'s dial addresses.
+    pub fn knows(&self, peer: &PeerId, addr: &Multiaddr) -> bool {
+        self.peers.get(peer).is_some_and(|p| p.addrs.contains(addr))
     }
 
     /// Adds `addr` to `peer`'s dial addresses if it is a validator, the address is new

@@ -1,11 +1,16 @@
 //! Test hosts: one Linux network namespace per validator, each with its own address on
 //! a private bridge that exists only on this machine, and partitions made with
-//! nftables rules inside the namespaces. [`Hosts`] removes everything it made when it
+//! nftables rules inside the namespaces, link delays through an NFQUEUE ([`delay`]).
+//! [`Hosts`] removes everything it made when it
 //! is dropped, also when the run fails or panics.
 
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
 
+use super::delay::{self, Delayer};
 use crate::error::{Result, TestnetError};
 
 /// The private network of one run.
@@ -20,6 +25,8 @@ pub struct Hosts {
     /// Whether an iptables rule lets the bridge forward (hosts with Docker drop
     /// forwarded traffic by default).
     forward_rule: bool,
+    /// The running link delays, by host.
+    delays: Mutex<HashMap<usize, Delayer>>,
 }
 
 impl Hosts {
@@ -33,6 +40,7 @@ impl Hosts {
             made: Vec::new(),
             bridge_made: false,
             forward_rule: false,
+            delays: Mutex::new(HashMap::new()),
         };
         let bridge = hosts.bridge();
         ip(&["link", "add", &bridge, "type", "bridge"])?;
@@ -137,8 +145,40 @@ impl Hosts {
         )
     }
 
-    /// Removes every partition, loss and slow link.
+    /// Holds every packet host `i` sends to `to` (everyone if empty) for `wait` ±
+    /// `jitter` (see [`delay`]). Replaces an earlier delay of `i`.
+    pub fn delay(&self, i: usize, to: &[usize], wait: Duration, jitter: Duration) -> Result<()> {
+        self.end_delay(i);
+        let ns = self.namespace(i);
+        let delayer = Delayer::start(&ns, wait, jitter)?;
+        let to: Vec<Ipv4Addr> = to.iter().map(|j| self.addr(*j)).collect();
+        let args = delay::rule("-A", &to);
+        let mut command = vec!["iptables"];
+        command.extend(args.iter().map(String::as_str));
+        in_ns(&ns, &command)?;
+        if let Ok(mut delays) = self.delays.lock() {
+            delays.insert(i, delayer);
+        }
+        Ok(())
+    }
+
+    /// Ends host `i`'s delay: its rule first, then the thread (which lets every held
+    /// packet go).
+    fn end_delay(&self, i: usize) {
+        let _ = in_ns(
+            &self.namespace(i),
+            &["iptables", "-t", "mangle", "-F", "OUTPUT"],
+        );
+        if let Ok(mut delays) = self.delays.lock() {
+            delays.remove(&i);
+        }
+    }
+
+    /// Removes every partition, loss, delay and slow link.
     pub fn heal(&self) -> Result<()> {
+        for i in 0..self.made.len() {
+            self.end_delay(i);
+        }
         for ns in &self.made {
             // Deleting what is not there fails harmlessly.
             let _ = nft(ns, &["delete", "table", "inet", "cairn"]);
@@ -172,6 +212,9 @@ impl Hosts {
 
 impl Drop for Hosts {
     fn drop(&mut self) {
+        if let Ok(mut delays) = self.delays.lock() {
+            delays.clear();
+        }
         // Deleting a namespace removes its end of the veth pair, and with it the other.
         for ns in self.made.drain(..).rev() {
             let _ = ip(&["netns", "delete", &ns]);
@@ -218,4 +261,56 @@ fn run(program: &str, args: &[&str]) -> Result<()> {
         command: format!("{program} {}", args.join(" ")),
         stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::time::Instant;
+
+    use super::*;
+
+    /// Runs `f` on a thread inside namespace `ns`.
+    fn inside<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let file = std::fs::File::open(format!("/run/netns/{ns}")).unwrap();
+        std::thread::spawn(move || {
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).unwrap();
+            f()
+        })
+        .join()
+        .unwrap()
+    }
+
+    /// How long a TCP handshake from host 0 to `to` takes (the SYN leaves host 0).
+    fn handshake(hosts: &Hosts, to: SocketAddr) -> Duration {
+        inside(&hosts.namespace(0), move || {
+            let start = Instant::now();
+            TcpStream::connect_timeout(&to, Duration::from_secs(5)).unwrap();
+            start.elapsed()
+        })
+    }
+
+    /// Needs root (namespaces, iptables, NFQUEUE), as every fault run does.
+    #[test]
+    fn a_delay_holds_the_hosts_packets_and_a_heal_ends_it() {
+        let hosts = Hosts::create(2).unwrap();
+        let to = SocketAddr::from((hosts.addr(1), 7_999));
+        let listener = inside(&hosts.namespace(1), move || TcpListener::bind(to).unwrap());
+        std::thread::spawn(move || for _ in listener.incoming() {});
+
+        let before = handshake(&hosts, to);
+        hosts
+            .delay(0, &[1], Duration::from_millis(150), Duration::from_millis(20))
+            .unwrap();
+        let delayed = handshake(&hosts, to);
+        hosts.heal().unwrap();
+        let after = handshake(&hosts, to);
+        eprintln!("handshake: {before:?} before, {delayed:?} delayed, {after:?} after the heal");
+
+        // The SYN waits 130 ms at least; without the delay a handshake on this bridge
+        // takes well under a millisecond.
+        assert!(delayed >= Duration::from_millis(130), "delayed {delayed:?}");
+        assert!(before < Duration::from_millis(100), "before {before:?}");
+        assert!(after < Duration::from_millis(100), "after the heal {after:?}");
+    }
 }

@@ -9,6 +9,7 @@
 //! check ([`check`]). Everything the run made is removed at the end, also on failure.
 
 mod check;
+mod delay;
 mod hosts;
 mod load;
 mod nodes;
@@ -204,6 +205,15 @@ pub async fn run(cairn: &Path, dir: &Path, scenario: &Scenario) -> Result<Verdic
     Ok(verdict)
 }
 
+/// The next value of a xorshift64* sequence in `state` (never 0): reproducible draws
+/// for chaos kills and link jitter, without a random-number crate.
+pub(crate) fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
 /// Where a run keeps its files when no `--dir` is given.
 pub fn default_dir() -> PathBuf {
     std::env::temp_dir().join(format!("cairn-faults-{}", std::process::id()))
@@ -236,6 +246,10 @@ fn apply(fault: &Fault, nodes: &mut Nodes<'_>, hosts: &Hosts) -> Result<()> {
             .nodes
             .iter()
             .try_for_each(|i| hosts.slow_link(*i, fault.kbit.unwrap_or(8))),
+        Action::Delay => fault.nodes.iter().try_for_each(|i| {
+            let ms = |v: Option<u64>| Duration::from_millis(v.unwrap_or(0));
+            hosts.delay(*i, &fault.to, ms(fault.ms), ms(fault.jitter_ms))
+        }),
         Action::SlowDisk => fault
             .nodes
             .iter()

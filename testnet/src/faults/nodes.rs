@@ -99,7 +99,11 @@ impl<'a> Nodes<'a> {
             .arg(self.layout.home(i))
             .arg("--genesis")
             .arg(self.layout.genesis())
-            .env("RUST_LOG", "info")
+            // The runner's own RUST_LOG, if set, reaches the nodes (to debug a run).
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -120,10 +120,7 @@ impl Chaos {
         let mut faults = Vec::with_capacity(2 * self.kills);
         for k in 0..self.kills {
             // xorshift64*: enough to spread kills over validators, and reproducible.
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            let pick = (state.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 33) as usize % validators;
+            let pick = (crate::faults::xorshift(&mut state) >> 33) as usize % validators;
             let at_s = self.start_s + k as f64 * self.every_s;
             for (at_s, action) in [(at_s, Action::Kill), (at_s + self.down_s, Action::Restart)] {
                 faults.push(Fault {
@@ -159,15 +156,20 @@ pub struct Fault {
     /// The sides of a split: validators in different groups cannot reach each other.
     #[serde(default)]
     pub groups: Vec<Vec<usize>>,
-    /// `loss`: the validators whose packets from `nodes` are dropped (empty: all).
+    /// `loss`, `delay`: the validators whose packets from `nodes` are dropped or
+    /// delayed (empty: all).
     #[serde(default)]
     pub to: Vec<usize>,
     /// `loss`: the share of packets dropped, in percent.
     pub percent: Option<u8>,
     /// `slow-link`: the validators' outgoing bandwidth, in kbit/s.
     pub kbit: Option<u32>,
-    /// `slow-disk`: how long each synced write waits first, in milliseconds.
+    /// `slow-disk`: how long each synced write waits first; `delay`: how long each
+    /// packet waits; in milliseconds.
     pub ms: Option<u64>,
+    /// `delay`: each packet's wait varies uniformly by up to this many milliseconds
+    /// either way (never reordering packets).
+    pub jitter_ms: Option<u64>,
 }
 
 impl Fault {
@@ -182,6 +184,7 @@ impl Fault {
             percent: None,
             kbit: None,
             ms: None,
+            jitter_ms: None,
         }
     }
 }
@@ -204,8 +207,10 @@ pub enum Action {
     Isolate,
     /// Split the validators into `groups` that cannot reach each other.
     Split,
-    /// Remove every partition, loss, slow link and slow disk.
+    /// Remove every partition, loss, delay, slow link and slow disk.
     Heal,
+    /// Delay the packets `nodes` send (to `to`) by `ms` ± `jitter_ms` milliseconds.
+    Delay,
     /// One-way loss: drop `percent` % of the packets `nodes` send (to `to`).
     Loss,
     /// Limit `nodes`' outgoing bandwidth to `kbit` kbit/s (a token bucket; queued
@@ -331,6 +336,15 @@ impl Scenario {
                     "the slow disk at {} s needs ms = 1 to 10000",
                     fault.at_s
                 ));
+            }
+            if fault.action == Action::Delay {
+                let ms = fault.ms.unwrap_or(0);
+                if !(1..=10_000).contains(&ms) || fault.jitter_ms.unwrap_or(0) > ms {
+                    return Err(format!(
+                        "the delay at {} s needs ms = 1 to 10000 and jitter_ms no more than ms",
+                        fault.at_s
+                    ));
+                }
             }
             if let Some(bad) = fault.to.iter().find(|i| **i >= self.validators) {
                 return Err(format!("validator {bad} does not exist"));

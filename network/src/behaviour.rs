@@ -139,7 +139,16 @@ pub fn build_swarm(
         .map_err(|e| start(&e))?
         .with_behaviour(|_| behaviour)
         .map_err(|e| start(&e))?
-        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .with_swarm_config(|c| {
+            // Every message is a request on a new substream. With multistream-select's
+            // default (V1) the opener waits a round trip for the protocol to be
+            // confirmed before it may send: three one-way delays per message. V1Lazy
+            // sends the protocol and the data together (0-RTT); safe here because each
+            // substream offers exactly one protocol and nothing is nested. Measured with
+            // the fault runner's 50 ms delay: docs/TESTING.md "Fault runs".
+            c.with_idle_connection_timeout(Duration::from_secs(3600))
+                .with_substream_upgrade_protocol_override(libp2p::core::upgrade::Version::V1Lazy)
+        })
         .with_connection_timeout(CONNECTION_TIMEOUT)
         .build();
     Ok(swarm)

@@ -316,8 +316,7 @@ impl Driver {
                 continue;
             }
             missing = true;
-            if p.dial.is_some() || p.lookup.is_some() || now < p.next_dial || p.addrs.is_empty()
-            {
+            if p.dial.is_some() || p.lookup.is_some() || now < p.next_dial || p.addrs.is_empty() {
                 continue;
             }
             // `Disconnected`, not `…AndNotDialing`: a dial Kademlia has under way (perhaps
@@ -357,7 +356,12 @@ impl Driver {
     /// (a genesis address behind a firewall hangs for minutes): libp2p would refuse the
     /// lookup's dial as a second one, and the addresses it found die with the query.
     fn start_lookups(&mut self) {
-        let mut running = self.book.peers.values().filter(|p| p.lookup.is_some()).count();
+        let mut running = self
+            .book
+            .peers
+            .values()
+            .filter(|p| p.lookup.is_some())
+            .count();
         for (peer, p) in self.book.peers.iter_mut() {
             if running >= MAX_LOOKUPS {
                 break;

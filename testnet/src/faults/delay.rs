@@ -96,7 +96,14 @@ pub fn rule(op: &str, to: &[std::net::Ipv4Addr]) -> Vec<String> {
         args.extend(["-d".into(), list.join(",")]);
     }
     args.extend(
-        ["-j", "NFQUEUE", "--queue-num", &QUEUE.to_string(), "--queue-bypass"].map(String::from),
+        [
+            "-j",
+            "NFQUEUE",
+            "--queue-num",
+            &QUEUE.to_string(),
+            "--queue-bypass",
+        ]
+        .map(String::from),
     );
     args
 }
@@ -196,7 +203,10 @@ mod tests {
 
     #[test]
     fn the_rule_names_the_destinations_and_fails_open() {
-        let to = ["10.213.5.11".parse().unwrap(), "10.213.5.12".parse().unwrap()];
+        let to = [
+            "10.213.5.11".parse().unwrap(),
+            "10.213.5.12".parse().unwrap(),
+        ];
         let args = rule("-A", &to).join(" ");
         assert_eq!(
             args,

@@ -300,7 +300,12 @@ mod tests {
 
         let before = handshake(&hosts, to);
         hosts
-            .delay(0, &[1], Duration::from_millis(150), Duration::from_millis(20))
+            .delay(
+                0,
+                &[1],
+                Duration::from_millis(150),
+                Duration::from_millis(20),
+            )
             .unwrap();
         let delayed = handshake(&hosts, to);
         hosts.heal().unwrap();
@@ -311,6 +316,9 @@ mod tests {
         // takes well under a millisecond.
         assert!(delayed >= Duration::from_millis(130), "delayed {delayed:?}");
         assert!(before < Duration::from_millis(100), "before {before:?}");
-        assert!(after < Duration::from_millis(100), "after the heal {after:?}");
+        assert!(
+            after < Duration::from_millis(100),
+            "after the heal {after:?}"
+        );
     }
 }

@@ -47,6 +47,9 @@ pub struct NodeMetrics {
     /// Consensus messages whose exact bytes were verified before (replays): handed on
     /// without checking their signatures again.
     pub replays_skipped: Counter,
+    /// Consensus messages dropped on arrival: their sender sent the same bytes within
+    /// the replay window (half the base round timeout).
+    pub replays_dropped: Counter,
     /// Replies to lagging validators (certificates) not sent: over that peer's rate.
     pub replies_limited: Counter,
     /// Block requests from peers refused: malformed, over the peer's rate, or too many
@@ -77,6 +80,7 @@ impl NodeMetrics {
             dropped_gossip: Counter::default(),
             reannounced_txs: Counter::default(),
             replays_skipped: Counter::default(),
+            replays_dropped: Counter::default(),
             replies_limited: Counter::default(),
             block_requests_refused: Counter::default(),
             commit_latency: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
@@ -145,6 +149,11 @@ impl NodeMetrics {
             "replays_skipped",
             "Consensus messages verified before byte for byte, not verified again",
             metrics.replays_skipped.clone(),
+        );
+        r.register(
+            "replays_dropped",
+            "Consensus messages dropped on arrival: their sender sent the same bytes moments ago",
+            metrics.replays_dropped.clone(),
         );
         r.register(
             "replies_limited",

@@ -13,6 +13,7 @@ mod fetch;
 mod inbound;
 mod payload;
 mod rates;
+mod replay;
 mod verify;
 
 pub use inbound::GossipBatch;

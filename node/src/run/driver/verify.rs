@@ -8,10 +8,12 @@
 //! the driver — so a flooding peer has its own excess dropped (counted) without
 //! slowing the driver or crowding out the other validators. Messages already verified
 //! byte for byte (a replay) skip the signature work: a bounded cache of their digests
-//! is consulted first.
+//! is consulted first. A sender's replay of what it sent moments ago is dropped on
+//! arrival, before any of that (super::replay).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use cairn_consensus::Message;
 use cairn_crypto::Hash;
@@ -21,6 +23,7 @@ use parity_scale_codec::{Decode, Encode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::rates::{PeerRates, SIGNATURES_PER_SEC};
+use super::replay::{self, ReplayFilter};
 use crate::run::shared::Shared;
 
 /// Messages in verification or waiting for the driver, per peer; more are dropped.
@@ -31,6 +34,10 @@ pub const VERIFY_BYTES_PER_PEER: usize = 16 * 1024 * 1024;
 /// Digests of verified messages remembered, per generation (two generations are
 /// kept: about 2 × 32 Ki × 48 bytes ≈ 3 MiB).
 pub const VERIFIED_CACHE_ENTRIES: usize = 32 * 1024;
+/// Messages up to this size are hashed for the replay filter on arrival, on the
+/// driver's task (votes and timeouts: well under a microsecond each); larger ones on
+/// the blocking pool.
+const HASHED_ON_ARRIVAL: usize = 16 * 1024;
 /// Byte budgets are counted in units of this many bytes (semaphore permits).
 const BUDGET_UNIT: usize = 1024;
 /// Proposals fully decoded per round and proposer: the leader's, and one more to
@@ -179,6 +186,7 @@ pub struct MessageVerifier {
     limits: BlockLimits,
     budgets: Vec<PeerBudget>,
     cache: Arc<Mutex<VerifiedCache>>,
+    replays: Arc<Mutex<ReplayFilter>>,
     gate: Arc<Mutex<ProposalGate>>,
     signatures: Arc<Mutex<PeerRates>>,
     verified: mpsc::UnboundedSender<Verified>,
@@ -199,6 +207,7 @@ impl MessageVerifier {
         let (verified, rx) = mpsc::unbounded_channel();
         let bytes = VERIFY_BYTES_PER_PEER.max(max_message_bytes.saturating_mul(2));
         let max_units = u32::try_from(bytes.div_ceil(BUDGET_UNIT)).unwrap_or(u32::MAX);
+        let window = replay::window_for(shared.genesis.doc().params.round_timeout_ms);
         let verifier = MessageVerifier {
             chain: shared.genesis.chain_id(),
             validators: Arc::new(shared.genesis.validators().clone()),
@@ -211,6 +220,7 @@ impl MessageVerifier {
                 })
                 .collect(),
             cache: Arc::new(Mutex::new(VerifiedCache::default())),
+            replays: Arc::new(Mutex::new(ReplayFilter::new(n, window))),
             gate: Arc::new(Mutex::new(ProposalGate::new(n))),
             signatures: Arc::new(Mutex::new(PeerRates::new(n, SIGNATURES_PER_SEC))),
             verified,
@@ -221,9 +231,20 @@ impl MessageVerifier {
     }
 
     /// Starts decoding and verifying the consensus message `payload` from `from`, or
-    /// drops it if that peer's budget is used up. Never waits.
+    /// drops it if it is a replay of what `from` sent moments ago or that peer's
+    /// budget is used up. Never waits.
     pub fn submit(&self, from: ValidatorId, payload: Vec<u8>) {
+        let digest = (payload.len() <= HASHED_ON_ARRIVAL).then(|| Hash::digest(&payload));
+        if let Some(digest) = digest
+            && !first_sight(&self.replays, from, digest)
+        {
+            self.shared.metrics.replays_dropped.inc();
+            return;
+        }
         let Some(budget) = self.take_budget(from, payload.len()) else {
+            if let Some(digest) = &digest {
+                forget(&self.replays, from, digest);
+            }
             self.shared.metrics.dropped_messages.inc();
             tracing::debug!(
                 from = from.0,
@@ -237,7 +258,9 @@ impl MessageVerifier {
             chain: self.chain,
             validators: self.validators.clone(),
             limits: self.limits,
+            digest,
             cache: self.cache.clone(),
+            replays: self.replays.clone(),
             gate: self.gate.clone(),
             signatures: self.signatures.clone(),
         };
@@ -245,10 +268,13 @@ impl MessageVerifier {
             (self.verified.clone(), self.shared.clone(), self.net.clone());
         tokio::spawn(async move {
             match tokio::task::spawn_blocking(move || job.run(&payload)).await {
-                Ok(Ok(None)) => {
+                Ok(Ok(Outcome::Dropped)) => {
                     shared.metrics.dropped_messages.inc();
                 }
-                Ok(Ok(Some((message, replay)))) => {
+                Ok(Ok(Outcome::Replay)) => {
+                    shared.metrics.replays_dropped.inc();
+                }
+                Ok(Ok(Outcome::Delivered(message, replay))) => {
                     if replay {
                         shared.metrics.replays_skipped.inc();
                     }
@@ -277,6 +303,33 @@ impl MessageVerifier {
         let bytes = budget.units.clone().try_acquire_many_owned(units).ok()?;
         Some((message, bytes))
     }
+}
+
+/// Records that `from` sent `digest` now; false if it did within the replay window.
+fn first_sight(replays: &Mutex<ReplayFilter>, from: ValidatorId, digest: Hash) -> bool {
+    replays
+        .lock()
+        .map_or(true, |mut f| f.first_sight(from, digest, Instant::now()))
+}
+
+/// Forgets that `from` sent `digest` (it was dropped unread, so a re-send must pass).
+fn forget(replays: &Mutex<ReplayFilter>, from: ValidatorId, digest: &Hash) {
+    if let Ok(mut f) = replays.lock() {
+        f.forget(from, digest);
+    }
+}
+
+/// What became of a message that was not refused. (Moved once, from the blocking
+/// pool to the driver, so the message is not boxed.)
+#[allow(clippy::large_enum_variant)]
+enum Outcome {
+    /// Checked (or a replay of one verified before: true) and handed on.
+    Delivered(Message, bool),
+    /// Dropped unread: the proposal gate or the sender's signature budget.
+    Dropped,
+    /// The sender sent these bytes moments ago: dropped (a large message, hashed
+    /// only here).
+    Replay,
 }
 
 /// Why a message was refused.
@@ -320,30 +373,49 @@ struct Job {
     chain: ChainId,
     validators: Arc<ValidatorSet>,
     limits: BlockLimits,
+    /// The payload's digest, if it was hashed (and filtered) on arrival.
+    digest: Option<Hash>,
     cache: Arc<Mutex<VerifiedCache>>,
+    replays: Arc<Mutex<ReplayFilter>>,
     gate: Arc<Mutex<ProposalGate>>,
     signatures: Arc<Mutex<PeerRates>>,
 }
 
 impl Job {
-    /// Decodes and checks `payload`; true with the message if it was a replay of one
-    /// verified before (no signature was checked again). `None`: dropped unread by the
-    /// proposal gate.
-    fn run(self, payload: &[u8]) -> Result<Option<(Message, bool)>, Rejected> {
+    /// Decodes and checks `payload`. A message dropped unread is forgotten by the
+    /// replay filter, so its sender may send it again.
+    fn run(self, payload: &[u8]) -> Result<Outcome, Rejected> {
+        let digest = match self.digest {
+            Some(digest) => digest,
+            None => {
+                let digest = Hash::digest(payload);
+                if !first_sight(&self.replays, self.from, digest) {
+                    return Ok(Outcome::Replay);
+                }
+                digest
+            }
+        };
+        let outcome = self.decode_and_check(payload, digest);
+        if let Ok(Outcome::Dropped) = outcome {
+            forget(&self.replays, self.from, &digest);
+        }
+        outcome
+    }
+
+    fn decode_and_check(&self, payload: &[u8], digest: Hash) -> Result<Outcome, Rejected> {
         // Replayed proposals pass the gate too: decoding a big block is the expensive
         // part, whether or not its signatures were checked before.
         if !self.through_gate(payload)? {
-            return Ok(None);
+            return Ok(Outcome::Dropped);
         }
-        let digest = Hash::digest(payload);
         let replay = self.cached(&digest);
         let message =
             Message::from_wire(payload).map_err(|e| Rejected::Undecodable(e.to_string()))?;
         if replay {
-            return Ok(Some((message, true)));
+            return Ok(Outcome::Delivered(message, true));
         }
         if !self.signature_budget(&message) {
-            return Ok(None);
+            return Ok(Outcome::Dropped);
         }
         check(&message, &self.chain, &self.validators, self.limits).map_err(|error| {
             Rejected::Invalid {
@@ -355,7 +427,7 @@ impl Job {
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(digest);
         }
-        Ok(Some((message, false)))
+        Ok(Outcome::Delivered(message, false))
     }
 
     /// Takes the signatures `message` carries from the sender's budget; false (drop

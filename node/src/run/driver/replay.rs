@@ -7,8 +7,10 @@
 //! Honest validators do send identical bytes again, but never this fast: a timeout is
 //! re-broadcast once per round timer, a restarted leader re-proposes after its
 //! restart. The window is half the base round timeout (at most 1 s), so those pass;
-//! and a message that was dropped or refused is forgotten, so a re-send of it passes
-//! at once.
+//! and a message dropped unread (over its sender's budget, or by the proposal gate)
+//! is forgotten, so a re-send of it passes at once. A message refused as invalid stays
+//! remembered: its sender was already struck for it, and checking the copy again
+//! would only cost signature work.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -16,7 +18,8 @@ use std::time::{Duration, Instant};
 use cairn_crypto::Hash;
 use cairn_types::ValidatorId;
 
-/// Digests remembered per sender (about 64 KiB each); beyond it the oldest go.
+/// Digests remembered per sender (a map and a queue entry each, about 128 KiB per
+/// sender in all); beyond it the oldest go.
 pub const RECENT_PER_PEER: usize = 1024;
 /// The longest window, whatever the round timeout.
 const MAX_WINDOW: Duration = Duration::from_secs(1);
@@ -67,8 +70,8 @@ impl ReplayFilter {
         true
     }
 
-    /// Forgets `digest` from `from`: the message was dropped or refused, so a copy
-    /// of it sent again must be looked at.
+    /// Forgets `digest` from `from`: the message was dropped unread, so a copy of it
+    /// sent again must be looked at.
     pub fn forget(&mut self, from: ValidatorId, digest: &Hash) {
         if let Some(recent) = self.peers.get_mut(usize::from(from.0)) {
             recent.seen.remove(digest);

@@ -1,5 +1,5 @@
-//! The libp2p behaviour: permissioning, limits, identify, Kademlia and the two
-//! request-response protocols, and building the swarm around it.
+//! The libp2p behaviour: permissioning, limits, identify, Kademlia, message streams
+//! and the request-response protocol, and building the swarm around it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +17,6 @@ use crate::config::NetworkConfig;
 use crate::metrics::Metrics;
 use crate::{NetworkError, Result};
 
-/// One-way messages (the response is an empty acknowledgement).
-pub const MSG_PROTOCOL: StreamProtocol = StreamProtocol::new("/cairn/msg/1");
 /// Requests with a response (block sync).
 pub const REQ_PROTOCOL: StreamProtocol = StreamProtocol::new("/cairn/req/1");
 /// Kademlia protocol name, distinct from the public IPFS DHT.
@@ -27,7 +25,7 @@ pub const KAD_PROTOCOL: StreamProtocol = StreamProtocol::new("/cairn/kad/1");
 pub const IDENTIFY_VERSION: &str = "/cairn/1";
 
 /// Slack for the envelope's version, kind and length prefix above a payload cap.
-const ENVELOPE_SLACK: usize = 16;
+pub(crate) const ENVELOPE_SLACK: usize = 16;
 /// How often each connection is pinged, and how long a ping may take before the
 /// connection counts as dead.
 const PING_EVERY: Duration = Duration::from_secs(2);
@@ -48,8 +46,8 @@ pub struct Behaviour {
     pub identify: identify::Behaviour,
     /// Discovery.
     pub kad: kad::Behaviour<kad::store::MemoryStore>,
-    /// One-way messages.
-    pub msg: request_response::Behaviour<FrameCodec>,
+    /// Message streams (`crate::stream`).
+    pub stream: libp2p_stream::Behaviour,
     /// Requests and responses.
     pub req: request_response::Behaviour<FrameCodec>,
     /// Liveness of each connection: a connection whose pings fail is closed (and the
@@ -88,20 +86,6 @@ pub fn build_swarm(
     kad_cfg.set_record_filtering(kad::StoreInserts::FilterBoth);
     let mut kad = kad::Behaviour::with_config(local, kad::store::MemoryStore::new(local), kad_cfg);
     kad.set_mode(Some(kad::Mode::Server));
-    let rr = |max_req: usize, max_resp: usize, timeout: Duration| {
-        request_response::Behaviour::with_codec(
-            FrameCodec::new(max_req, max_resp, metrics.clone(), deaf.clone()),
-            [(MSG_PROTOCOL, ProtocolSupport::Full)],
-            request_response::Config::default()
-                .with_request_timeout(timeout)
-                .with_max_concurrent_streams(lim.max_inbound_streams),
-        )
-    };
-    let msg = rr(
-        lim.max_message_bytes + ENVELOPE_SLACK,
-        ENVELOPE_SLACK,
-        Duration::from_secs(30),
-    );
     let req = request_response::Behaviour::with_codec(
         FrameCodec::new(
             lim.max_request_payload_bytes + ENVELOPE_SLACK,
@@ -119,7 +103,7 @@ pub fn build_swarm(
         limits: connection_limits::Behaviour::new(conn_limits),
         identify,
         kad,
-        msg,
+        stream: libp2p_stream::Behaviour::new(),
         req,
         ping: ping::Behaviour::new(
             ping::Config::new()
@@ -140,9 +124,9 @@ pub fn build_swarm(
         .with_behaviour(|_| behaviour)
         .map_err(|e| start(&e))?
         .with_swarm_config(|c| {
-            // Every message is a request on a new substream. With multistream-select's
-            // default (V1) the opener waits a round trip for the protocol to be
-            // confirmed before it may send: three one-way delays per message. V1Lazy
+            // Every request is a new substream (and a message stream is reopened after
+            // a failure). With multistream-select's default (V1) the opener waits a
+            // round trip for the protocol to be confirmed before it may send. V1Lazy
             // sends the protocol and the data together (0-RTT); safe here because each
             // substream offers exactly one protocol and nothing is nested. Measured with
             // the fault runner's 50 ms delay: docs/TESTING.md "Fault runs".

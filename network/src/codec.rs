@@ -1,5 +1,5 @@
-//! Length-prefixed frames for the request-response protocols, with a size cap
-//! checked before anything is allocated.
+//! Length-prefixed frames, with a size cap checked before anything is allocated: the
+//! codec of the request-response protocol, and the frame helpers of message streams.
 
 use std::io;
 use std::sync::Arc;
@@ -42,7 +42,11 @@ impl FrameCodec {
     }
 }
 
-async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::Result<Vec<u8>> {
+/// Reads one frame, refusing (`InvalidData`) a length above `max` before reading it.
+pub(crate) async fn read_frame<T: AsyncRead + Unpin + Send>(
+    io: &mut T,
+    max: usize,
+) -> io::Result<Vec<u8>> {
     let mut len = [0u8; 4];
     io.read_exact(&mut len).await?;
     let len = u32::from_be_bytes(len) as usize;
@@ -57,10 +61,16 @@ async fn read_frame<T: AsyncRead + Unpin + Send>(io: &mut T, max: usize) -> io::
     Ok(buf)
 }
 
+/// The 4-byte big-endian length prefix of a frame of `len` bytes.
+pub(crate) fn frame_prefix(len: usize) -> io::Result<[u8; 4]> {
+    u32::try_from(len)
+        .map(u32::to_be_bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))
+}
+
+/// Writes one frame and closes the stream (request-response: one frame per stream).
 async fn write_frame<T: AsyncWrite + Unpin + Send>(io: &mut T, bytes: &[u8]) -> io::Result<()> {
-    let len = u32::try_from(bytes.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
-    io.write_all(&len.to_be_bytes()).await?;
+    io.write_all(&frame_prefix(bytes.len())?).await?;
     io.write_all(bytes).await?;
     io.close().await
 }

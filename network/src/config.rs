@@ -27,15 +27,15 @@ pub struct Limits {
     /// Addresses remembered per validator (genesis, identify, Kademlia); more are
     /// ignored, so a peer cannot grow the list without bound.
     pub max_addresses_per_peer: usize,
-    /// Messages queued per peer while waiting to be sent; more are dropped.
+    /// Messages queued per peer and lane (priority, other) while waiting to be
+    /// sent; more are dropped.
     pub max_queued_per_peer: usize,
-    /// Bytes queued per peer while waiting to be sent; more are dropped.
+    /// Bytes queued per peer and lane while waiting to be sent; more are dropped.
     pub max_queued_bytes_per_peer: usize,
-    /// Messages in flight (sent, not yet acknowledged) per peer.
-    pub max_in_flight_per_peer: usize,
     /// Requests outstanding per peer.
     pub max_requests_per_peer: usize,
-    /// Inbound streams handled at once per connection.
+    /// Streams open at once per connection (Yamux's cap, twice this; requests have
+    /// their own cap, `max_inbound_requests`).
     pub max_inbound_streams: usize,
     /// Sustained inbound messages per second per peer.
     pub rate_per_sec: u32,
@@ -71,7 +71,6 @@ impl Default for Limits {
             max_addresses_per_peer: 8,
             max_queued_per_peer: 4096,
             max_queued_bytes_per_peer: 64 * 1024 * 1024,
-            max_in_flight_per_peer: 128,
             max_requests_per_peer: 16,
             max_inbound_streams: 256,
             rate_per_sec: 20_000,

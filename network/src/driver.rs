@@ -14,20 +14,26 @@ use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::{Multiaddr, PeerId, Swarm};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
 use crate::behaviour::Behaviour;
 use crate::config::NetworkConfig;
 use crate::envelope::Envelope;
+use crate::gate::GateRules;
 use crate::handle::{Command, Incoming};
-use crate::inbox::{InboxSender, Lane};
-use crate::metrics::{DropReason, Metrics};
+use crate::inbox::InboxSender;
+use crate::metrics::{DisconnectReason, DropReason, Metrics};
+use crate::outbox::OutboxLimits;
 use crate::peers::PeerBook;
+use crate::stream::{MSG_PROTOCOL, ReadContext, accept_loop, write_loop};
 use crate::{NetworkError, Result};
 
 /// How often the task checks for peers to dial.
 const TICK: Duration = Duration::from_millis(100);
 /// Kademlia lookups of missing validators running at once.
 const MAX_LOOKUPS: usize = 16;
+/// Ban requests from stream readers waiting for the network task.
+const BAN_QUEUE: usize = 64;
 
 /// A response the node is preparing: the libp2p channel and the node's answer.
 pub(crate) type PendingResponse =
@@ -44,7 +50,16 @@ pub(crate) struct Driver {
     commands: mpsc::Receiver<Command>,
     pub(crate) incoming: InboxSender,
     pub(crate) metrics: Arc<Metrics>,
-    pub(crate) msg_out: HashMap<OutboundRequestId, PeerId>,
+    /// Opens outbound message streams (one clone per writer).
+    control: libp2p_stream::Control,
+    /// Inbound message streams until the acceptor takes them; `None` if the protocol
+    /// could not be registered.
+    streams: Option<libp2p_stream::IncomingStreams>,
+    /// Every writer and reader of message streams: aborted when the driver drops.
+    tasks: JoinSet<()>,
+    bans: (mpsc::Sender<PeerId>, mpsc::Receiver<PeerId>),
+    /// Set by test builds to stop reading message streams.
+    deaf: Arc<std::sync::atomic::AtomicBool>,
     pub(crate) req_out: HashMap<OutboundRequestId, (PeerId, Answer)>,
     pub(crate) responses: FuturesUnordered<PendingResponse>,
     pub(crate) banned: HashMap<PeerId, Instant>,
@@ -70,15 +85,23 @@ impl Driver {
         commands: mpsc::Receiver<Command>,
         incoming: InboxSender,
         metrics: Arc<Metrics>,
+        deaf: Arc<std::sync::atomic::AtomicBool>,
     ) -> Driver {
         let rate = (cfg.limits.rate_per_sec, cfg.limits.rate_burst);
+        let outbox = OutboxLimits {
+            max_frames: cfg.limits.max_queued_per_peer,
+            max_bytes: cfg.limits.max_queued_bytes_per_peer,
+        };
         let book = PeerBook::new(
             cfg.validators.clone(),
             &cfg.addresses,
             local,
             rate,
             cfg.initial_backoff,
+            outbox,
         );
+        let mut control = swarm.behaviour().stream.new_control();
+        let streams = control.accept(MSG_PROTOCOL).ok();
         Driver {
             swarm,
             book,
@@ -87,7 +110,11 @@ impl Driver {
             commands,
             incoming,
             metrics,
-            msg_out: HashMap::new(),
+            control,
+            streams,
+            tasks: JoinSet::new(),
+            bans: mpsc::channel(BAN_QUEUE),
+            deaf,
             req_out: HashMap::new(),
             responses: FuturesUnordered::new(),
             banned: HashMap::new(),
@@ -110,10 +137,14 @@ impl Driver {
         // stale one would be dialled by Kademlia's own queries, and handed on to other
         // validators' lookups). Kademlia learns an address when the peer reports it
         // (identify) or a dial to it works.
+        self.start_writers();
+        self.start_acceptor();
         let mut tick = tokio::time::interval(TICK);
         let ack = loop {
             tokio::select! {
                 ev = self.swarm.select_next_some() => self.on_swarm_event(ev),
+                Some(peer) = self.bans.1.recv() => self.ban(peer, Instant::now()),
+                Some(_) = self.tasks.join_next(), if !self.tasks.is_empty() => {}
                 cmd = self.commands.recv() => match cmd {
                     None => break None,
                     Some(Command::Shutdown(tx)) => break Some(tx),
@@ -129,6 +160,75 @@ impl Driver {
         if let Some(ack) = ack {
             let _ = ack.send(());
         }
+    }
+
+    /// One writer per peer and lane, for the life of the driver.
+    fn start_writers(&mut self) {
+        for (peer, p) in &self.book.peers {
+            for outbox in &p.out {
+                let task = write_loop(
+                    outbox.clone(),
+                    self.control.clone(),
+                    *peer,
+                    self.metrics.clone(),
+                );
+                self.tasks.spawn(task);
+            }
+        }
+    }
+
+    /// The task that takes inbound message streams, with a reading context for each
+    /// permitted peer.
+    fn start_acceptor(&mut self) {
+        let Some(streams) = self.streams.take() else {
+            return;
+        };
+        let priority: Arc<[u8]> = self.cfg.limits.priority_kinds.clone().into();
+        let contexts = self
+            .book
+            .peers
+            .iter()
+            .map(|(peer, p)| {
+                let ctx = ReadContext {
+                    from: p.id,
+                    peer: *peer,
+                    gate: p.gate.clone(),
+                    rules: self.gate_rules(),
+                    max_frame: self.cfg.limits.max_message_bytes + crate::behaviour::ENVELOPE_SLACK,
+                    inbox: self.incoming.pusher(),
+                    priority: priority.clone(),
+                    metrics: self.metrics.clone(),
+                    deaf: self.deaf.clone(),
+                    bans: self.bans.0.clone(),
+                };
+                (*peer, ctx)
+            })
+            .collect();
+        self.tasks.spawn(accept_loop(streams, contexts));
+    }
+
+    /// The gate's rules from the limits.
+    pub(crate) fn gate_rules(&self) -> GateRules {
+        let lim = &self.cfg.limits;
+        GateRules {
+            max_payload: lim.max_message_bytes.max(lim.max_request_bytes),
+            max_strikes: lim.max_strikes,
+            window: lim.strike_window,
+        }
+    }
+
+    /// Disconnects `peer` and refuses it for the ban duration.
+    pub(crate) fn ban(&mut self, peer: PeerId, now: Instant) {
+        if self.banned.contains_key(&peer) {
+            return;
+        }
+        let Some(p) = self.book.peers.get(&peer) else {
+            return;
+        };
+        tracing::warn!(peer = %peer, validator = %p.id, "peer exceeded its limits; disconnecting");
+        self.metrics.disconnected(DisconnectReason::Penalty);
+        self.banned.insert(peer, now + self.cfg.limits.ban_duration);
+        self.swarm.behaviour_mut().allowed.disallow_peer(peer);
     }
 
     fn answer(&mut self, channel: ResponseChannel<Vec<u8>>, kind: u8, answer: Option<Vec<u8>>) {
@@ -249,52 +349,19 @@ impl Driver {
     /// Hands an arrival to the node in its lane (priority kinds, requests, the rest);
     /// counts it as backpressure if the lane's budget for its sender is full.
     pub(crate) fn deliver(&mut self, item: Incoming) {
-        let lane = match &item {
-            Incoming::Request { .. } => Lane::Requests,
-            Incoming::Message { kind, .. } if self.cfg.limits.priority_kinds.contains(kind) => {
-                Lane::Priority
-            }
-            Incoming::Message { .. } => Lane::Bulk,
-        };
-        let from = usize::from(item.from().0);
-        if !self.incoming.try_push(lane, from, item) {
-            self.metrics.dropped(DropReason::Backpressure);
-        }
+        self.incoming
+            .deliver(item, &self.cfg.limits.priority_kinds, &self.metrics);
     }
 
-    /// Queues an encoded envelope for `peer`, dropping it if the queue is full (in
-    /// messages or in bytes).
+    /// Queues an encoded envelope for `peer` in its lane's outbox, dropping it if the
+    /// outbox is full (in messages or in bytes).
     fn enqueue(&mut self, peer: PeerId, kind: u8, env: Vec<u8>) {
-        let Some(p) = self.book.peers.get_mut(&peer) else {
+        let Some(p) = self.book.peers.get(&peer) else {
             return;
         };
-        let limits = &self.cfg.limits;
-        if p.queue.len() >= limits.max_queued_per_peer
-            || p.queued_bytes + env.len() > limits.max_queued_bytes_per_peer
-        {
+        let lane = usize::from(!self.cfg.limits.priority_kinds.contains(&kind));
+        if !p.out[lane].push((kind, env)) {
             self.metrics.dropped(DropReason::QueueFull);
-            return;
-        }
-        p.queued_bytes += env.len();
-        p.queue.push_back((kind, env));
-        self.pump(peer);
-    }
-
-    /// Hands queued messages to libp2p while the peer is connected and under its
-    /// in-flight cap.
-    pub(crate) fn pump(&mut self, peer: PeerId) {
-        let Some(p) = self.book.peers.get_mut(&peer) else {
-            return;
-        };
-        while p.connections > 0 && p.in_flight < self.cfg.limits.max_in_flight_per_peer {
-            let Some((kind, env)) = p.queue.pop_front() else {
-                break;
-            };
-            p.queued_bytes = p.queued_bytes.saturating_sub(env.len());
-            self.metrics.sent(kind, env.len());
-            let id = self.swarm.behaviour_mut().msg.send_request(&peer, env);
-            self.msg_out.insert(id, peer);
-            p.in_flight += 1;
         }
     }
 

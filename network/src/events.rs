@@ -10,16 +10,16 @@ use tokio::sync::oneshot;
 use crate::NetworkError;
 use crate::behaviour::BehaviourEvent;
 use crate::driver::{Driver, split_p2p};
-use crate::envelope::{Envelope, EnvelopeError};
+use crate::envelope::Envelope;
+use crate::gate::{Admission, drop_reason};
 use crate::handle::{Incoming, Responder};
-use crate::metrics::{DisconnectReason, DropReason};
+use crate::metrics::DropReason;
 
 type RrEvent = request_response::Event<Vec<u8>, Vec<u8>>;
 
 impl Driver {
     pub(crate) fn on_swarm_event(&mut self, ev: SwarmEvent<BehaviourEvent>) {
         match ev {
-            SwarmEvent::Behaviour(BehaviourEvent::Msg(e)) => self.on_msg_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Req(e)) => self.on_req_event(e),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
@@ -95,8 +95,10 @@ impl Driver {
                     self.book
                         .learn(&peer_id, addr, self.cfg.limits.max_addresses_per_peer);
                 }
+                if let Some(p) = self.book.peers.get(&peer_id) {
+                    p.update_connected();
+                }
                 self.metrics.set_connected(self.book.connected().len());
-                self.pump(peer_id);
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -108,6 +110,7 @@ impl Driver {
                     if num_established == 0 {
                         p.next_dial = Instant::now() + p.backoff;
                     }
+                    p.update_connected();
                 }
                 self.metrics.set_connected(self.book.connected().len());
             }
@@ -140,51 +143,6 @@ impl Driver {
             }
             _ => {}
         }
-    }
-
-    fn on_msg_event(&mut self, ev: RrEvent) {
-        match ev {
-            request_response::Event::Message { peer, message, .. } => match message {
-                Message::Request {
-                    request, channel, ..
-                } => {
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .msg
-                        .send_response(channel, Vec::new());
-                    if let Some(env) = self.admit(peer, &request) {
-                        let Some(from) = self.book.peers.get(&peer).map(|p| p.id) else {
-                            return;
-                        };
-                        let msg = Incoming::Message {
-                            from,
-                            kind: env.kind,
-                            payload: env.payload,
-                        };
-                        self.deliver(msg);
-                    }
-                }
-                Message::Response { request_id, .. } => self.msg_done(request_id, false),
-            },
-            request_response::Event::OutboundFailure { request_id, .. } => {
-                self.msg_done(request_id, true)
-            }
-            _ => {}
-        }
-    }
-
-    fn msg_done(&mut self, id: request_response::OutboundRequestId, failed: bool) {
-        let Some(peer) = self.msg_out.remove(&id) else {
-            return;
-        };
-        if failed {
-            self.metrics.dropped(DropReason::SendFailed);
-        }
-        if let Some(p) = self.book.peers.get_mut(&peer) {
-            p.in_flight = p.in_flight.saturating_sub(1);
-        }
-        self.pump(peer);
     }
 
     fn on_req_event(&mut self, ev: RrEvent) {
@@ -269,39 +227,20 @@ impl Driver {
         }));
     }
 
-    /// Checks an inbound frame against permissioning, the rate limit and the envelope
-    /// format; counts and penalises what fails.
+    /// Checks an inbound request frame against permissioning and the peer's gate
+    /// (rate limit, envelope format, size); what fails is counted and costs a strike.
     fn admit(&mut self, peer: PeerId, bytes: &[u8]) -> Option<Envelope> {
         let now = Instant::now();
-        let Some(p) = self.book.peers.get_mut(&peer) else {
+        let Some(p) = self.book.peers.get(&peer) else {
             self.metrics.dropped(DropReason::NotPermitted);
             return None;
         };
-        if !p.bucket.take(now) {
-            self.metrics.dropped(DropReason::RateLimited);
-            self.penalise(peer, now, 1);
-            return None;
-        }
-        match Envelope::decode_checked(bytes) {
-            Ok(env)
-                if env.payload.len()
-                    > self
-                        .cfg
-                        .limits
-                        .max_message_bytes
-                        .max(self.cfg.limits.max_request_bytes) =>
-            {
-                self.metrics.dropped(DropReason::Oversized);
-                self.penalise(peer, now, 1);
-                None
-            }
-            Ok(env) => {
-                self.metrics.received(env.kind, bytes.len());
-                Some(env)
-            }
-            Err(e) => {
-                self.metrics.dropped(drop_reason(e));
-                self.penalise(peer, now, 1);
+        match p.gate.admit(bytes, &self.gate_rules(), &self.metrics, now) {
+            Admission::Pass(env) => Some(env),
+            Admission::Refused { ban } => {
+                if ban {
+                    self.ban(peer, now);
+                }
                 None
             }
         }
@@ -310,24 +249,11 @@ impl Driver {
     /// Records a violation worth `strikes`; past the limit, disconnects and bans the
     /// peer for a while.
     pub(crate) fn penalise(&mut self, peer: PeerId, now: Instant, strikes: u32) {
-        let lim = &self.cfg.limits;
-        let Some(p) = self.book.peers.get_mut(&peer) else {
+        let Some(p) = self.book.peers.get(&peer) else {
             return;
         };
-        if !p.strike(now, lim.strike_window, lim.max_strikes, strikes) {
-            return;
+        if p.gate.strike(now, &self.gate_rules(), strikes) {
+            self.ban(peer, now);
         }
-        p.strikes = 0;
-        tracing::warn!(peer = %peer, validator = %p.id, "peer exceeded its limits; disconnecting");
-        self.metrics.disconnected(DisconnectReason::Penalty);
-        self.banned.insert(peer, now + lim.ban_duration);
-        self.swarm.behaviour_mut().allowed.disallow_peer(peer);
-    }
-}
-
-fn drop_reason(e: EnvelopeError) -> DropReason {
-    match e {
-        EnvelopeError::Malformed => DropReason::Malformed,
-        EnvelopeError::UnknownVersion(_) => DropReason::UnknownVersion,
     }
 }

@@ -137,7 +137,15 @@ impl Network {
         let (in_tx, in_rx) = inbox(n, [lane; 3]);
         let max_message_bytes = config.limits.max_message_bytes;
         let max_request_bytes = config.limits.max_request_payload_bytes;
-        let driver = Driver::new(swarm, config, local, cmd_rx, in_tx, metrics.clone());
+        let driver = Driver::new(
+            swarm,
+            config,
+            local,
+            cmd_rx,
+            in_tx,
+            metrics.clone(),
+            deaf.clone(),
+        );
         tokio::spawn(driver.run());
         let handle = NetworkHandle {
             inner: Arc::new(Inner {

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::Notify;
 
 use crate::handle::Incoming;
+use crate::metrics::{DropReason, Metrics};
 
 /// Bytes counted for an arrival besides its payload (the queue entry itself).
 const ENTRY_OVERHEAD_BYTES: usize = 64;
@@ -59,18 +60,19 @@ impl LaneQueue {
         }
     }
 
-    fn push(&mut self, peer: usize, item: Incoming, size: usize) -> bool {
+    /// Queues `item`, or hands it back if a budget is full or `peer` is unknown.
+    fn push(&mut self, peer: usize, item: Incoming, size: usize) -> Result<(), Incoming> {
         let (Some(queue), Some(held)) = (self.peers.get_mut(peer), self.peer_bytes.get_mut(peer))
         else {
-            return false;
+            return Err(item);
         };
         if self.bytes + size > self.budget.total || *held + size > self.budget.per_peer {
-            return false;
+            return Err(item);
         }
         queue.push_back((item, size));
         *held += size;
         self.bytes += size;
-        true
+        Ok(())
     }
 
     fn pop(&mut self) -> Option<Incoming> {
@@ -98,6 +100,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     arrived: Notify,
+    /// Signalled whenever the node takes an arrival (room for a waiting reader).
+    taken: Notify,
 }
 
 impl Shared {
@@ -123,38 +127,112 @@ pub(crate) fn inbox(n: usize, budgets: [LaneBudget; 3]) -> (InboxSender, Inbox) 
             closed: false,
         }),
         arrived: Notify::new(),
+        taken: Notify::new(),
     });
     (
         InboxSender {
-            shared: shared.clone(),
+            pusher: InboxPusher {
+                shared: shared.clone(),
+            },
         },
         Inbox { shared },
     )
 }
 
-/// The network task's end: queues arrivals, refusing what exceeds a budget.
-#[derive(Debug)]
-pub(crate) struct InboxSender {
+/// Which lane `item` goes to.
+fn lane_of(item: &Incoming, priority: &[u8]) -> Lane {
+    match item {
+        Incoming::Request { .. } => Lane::Requests,
+        Incoming::Message { kind, .. } if priority.contains(kind) => Lane::Priority,
+        Incoming::Message { .. } => Lane::Bulk,
+    }
+}
+
+/// Queues arrivals, refusing what exceeds a budget. Cheap to clone: the network task
+/// and the tasks reading message streams each hold one.
+#[derive(Clone, Debug)]
+pub(crate) struct InboxPusher {
     shared: Arc<Shared>,
 }
 
-impl InboxSender {
+impl InboxPusher {
     /// Queues `item` from validator index `peer` in `lane`; false if a budget is full
     /// (the caller counts the drop).
     pub(crate) fn try_push(&self, lane: Lane, peer: usize, item: Incoming) -> bool {
+        self.push_or_return(lane, peer, item).is_ok()
+    }
+
+    fn push_or_return(&self, lane: Lane, peer: usize, item: Incoming) -> Result<(), Incoming> {
         let size = item.payload_len() + ENTRY_OVERHEAD_BYTES;
-        let pushed = self.shared.lock().lanes[lane as usize].push(peer, item, size);
-        if pushed {
-            self.shared.arrived.notify_one();
+        self.shared.lock().lanes[lane as usize].push(peer, item, size)?;
+        self.shared.arrived.notify_one();
+        Ok(())
+    }
+
+    /// Queues `item` in its lane (requests; messages of a `priority` kind; the rest),
+    /// counting it as backpressure if the lane's budget for its sender is full.
+    pub(crate) fn deliver(&self, item: Incoming, priority: &[u8], metrics: &Metrics) {
+        let lane = lane_of(&item, priority);
+        let from = usize::from(item.from().0);
+        if !self.try_push(lane, from, item) {
+            metrics.dropped(DropReason::Backpressure);
         }
-        pushed
+    }
+
+    /// Queues `item` in its lane, waiting while the lane's budget for its sender (or
+    /// in total) is full: a stream reader stops reading, and the sender's stream, then
+    /// its outbox, fill instead of this node dropping what it already received. An
+    /// item from a peer index the inbox does not have is dropped.
+    pub(crate) async fn deliver_waiting(&self, item: Incoming, priority: &[u8]) {
+        let lane = lane_of(&item, priority);
+        let from = usize::from(item.from().0);
+        let mut item = item;
+        loop {
+            let taken = self.shared.taken.notified();
+            tokio::pin!(taken);
+            // Registered before the attempt, so a take in between is not missed.
+            taken.as_mut().enable();
+            match self.push_or_return(lane, from, item) {
+                Ok(()) => return,
+                Err(back) => item = back,
+            }
+            if self.shared.lock().lanes[lane as usize].peers.len() <= from {
+                return;
+            }
+            taken.await;
+        }
+    }
+}
+
+/// The network task's end: like [`InboxPusher`], and the inbox closes (the node's
+/// `recv` ends once it is empty) when this is dropped.
+#[derive(Debug)]
+pub(crate) struct InboxSender {
+    pusher: InboxPusher,
+}
+
+impl InboxSender {
+    /// Another pusher into the same inbox (it does not keep the inbox open).
+    pub(crate) fn pusher(&self) -> InboxPusher {
+        self.pusher.clone()
+    }
+
+    /// See [`InboxPusher::try_push`].
+    #[cfg(test)]
+    pub(crate) fn try_push(&self, lane: Lane, peer: usize, item: Incoming) -> bool {
+        self.pusher.try_push(lane, peer, item)
+    }
+
+    /// See [`InboxPusher::deliver`].
+    pub(crate) fn deliver(&self, item: Incoming, priority: &[u8], metrics: &Metrics) {
+        self.pusher.deliver(item, priority, metrics);
     }
 }
 
 impl Drop for InboxSender {
     fn drop(&mut self) {
-        self.shared.lock().closed = true;
-        self.shared.arrived.notify_one();
+        self.pusher.shared.lock().closed = true;
+        self.pusher.shared.arrived.notify_one();
     }
 }
 
@@ -171,6 +249,8 @@ impl Inbox {
             {
                 let mut state = self.shared.lock();
                 if let Some(item) = state.lanes.iter_mut().find_map(LaneQueue::pop) {
+                    drop(state);
+                    self.shared.taken.notify_waiters();
                     return Some(item);
                 }
                 if state.closed {
@@ -258,6 +338,26 @@ mod tests {
             !tx.try_push(Lane::Bulk, 9, message(9, 1)),
             "unknown peer index"
         );
+    }
+
+    #[tokio::test]
+    async fn a_waiting_delivery_goes_in_once_the_node_takes() {
+        let b = budget(1 << 20, 300);
+        let (tx, mut rx) = inbox(2, [b, b, b]);
+        let pusher = tx.pusher();
+        assert!(pusher.try_push(Lane::Bulk, 0, message(0, 200)));
+        let waiting = tokio::spawn(async move {
+            pusher.deliver_waiting(message(0, 200), &[]).await;
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished(), "no room for the second message yet");
+        assert_eq!(rx.queued_bytes()[2], 264);
+        assert_eq!(from(rx.recv().await), 0);
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("delivered once there was room")
+            .unwrap();
+        assert_eq!(rx.queued_bytes()[2], 264);
     }
 
     #[tokio::test]

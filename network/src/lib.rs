@@ -17,10 +17,13 @@ mod driver;
 mod envelope;
 mod error;
 mod events;
+mod gate;
 mod handle;
 mod inbox;
 mod metrics;
+mod outbox;
 mod peers;
+mod stream;
 
 pub use behaviour::peer_id_of;
 pub use config::{Limits, NetworkConfig, parse_dial_address};

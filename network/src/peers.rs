@@ -1,11 +1,15 @@
-//! Per-validator state: addresses, connection and dial backoff, the bounded outbound
-//! queue, and the inbound rate limiter.
+//! Per-validator state: addresses, connection and dial backoff, the bounded outboxes,
+//! and the inbound gate.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cairn_types::ValidatorId;
 use libp2p::{Multiaddr, PeerId};
+
+use crate::gate::Gate;
+use crate::outbox::{Outbox, OutboxLimits};
 
 /// A token bucket: `rate` tokens per second up to `burst`.
 #[derive(Debug)]
@@ -74,20 +78,13 @@ pub struct Peer {
     pub backoff: Duration,
     /// Earliest time of the next dial.
     pub next_dial: Instant,
-    /// Encoded envelopes waiting to be sent.
-    pub queue: VecDeque<(u8, Vec<u8>)>,
-    /// Bytes in `queue`.
-    pub queued_bytes: usize,
-    /// Messages sent and not yet acknowledged.
-    pub in_flight: usize,
+    /// Messages waiting to be written, per lane: `[priority, bulk]`, each with its
+    /// own stream, so a backlog of gossip never holds up a vote.
+    pub(crate) out: [Arc<Outbox>; 2],
     /// Requests outstanding.
     pub requests: usize,
-    /// Inbound rate limiter.
-    pub bucket: TokenBucket,
-    /// Violations in the current window.
-    pub strikes: u32,
-    /// Start of the current violation window.
-    pub strike_start: Instant,
+    /// Inbound rate limit, strikes and stream count.
+    pub(crate) gate: Gate,
 }
 
 /// Every validator other than this node, by peer id.
@@ -107,6 +104,7 @@ impl PeerBook {
         local: PeerId,
         rate: (u32, u32),
         initial_backoff: Duration,
+        outbox: OutboxLimits,
     ) -> PeerBook {
         let now = Instant::now();
         let mut peers = HashMap::new();
@@ -127,13 +125,9 @@ impl PeerBook {
                     lookup: None,
                     backoff: initial_backoff,
                     next_dial: now,
-                    queue: VecDeque::new(),
-                    queued_bytes: 0,
-                    in_flight: 0,
+                    out: [Arc::new(Outbox::new(outbox)), Arc::new(Outbox::new(outbox))],
                     requests: 0,
-                    bucket: TokenBucket::new(rate.0, rate.1, now),
-                    strikes: 0,
-                    strike_start: now,
+                    gate: Gate::new(rate.0, rate.1, now),
                 },
             );
         }
@@ -177,15 +171,11 @@ impl PeerBook {
 }
 
 impl Peer {
-    /// Records a violation worth `weight` strikes; true if the peer is now over `max`
-    /// in `window`.
-    pub fn strike(&mut self, now: Instant, window: Duration, max: u32, weight: u32) -> bool {
-        if now.saturating_duration_since(self.strike_start) > window {
-            self.strike_start = now;
-            self.strikes = 0;
+    /// Tells both writers whether the peer has a connection now.
+    pub(crate) fn update_connected(&self) {
+        for o in &self.out {
+            o.set_connected(self.connections > 0);
         }
-        self.strikes = self.strikes.saturating_add(weight);
-        self.strikes > max
     }
 }
 
@@ -203,6 +193,10 @@ mod tests {
             me,
             (10, 10),
             Duration::from_millis(1),
+            OutboxLimits {
+                max_frames: 1,
+                max_bytes: 1,
+            },
         );
         let learned = (0..100u16)
             .filter(|port| {

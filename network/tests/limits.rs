@@ -222,3 +222,48 @@ async fn requests_are_small_even_when_answers_are_large() {
         n.handle.shutdown().await.unwrap();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_that_falls_behind_loses_nothing_and_keeps_the_order() {
+    // v1 queues at most 64 KiB per peer and lane; v0 sends 4 MiB while v1 is not
+    // taking. v1's stream is held (not read) instead of messages being dropped.
+    let mut nodes = pair(|i, c| {
+        if i == 1 {
+            c.limits.incoming_peer_bytes = 64 << 10;
+        }
+    })
+    .await;
+    let count = 4096u32;
+    for i in 0..count {
+        let mut payload = i.to_be_bytes().to_vec();
+        payload.resize(1024, 0);
+        nodes[0]
+            .handle
+            .send(ValidatorId(1), 2, payload)
+            .await
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let held = nodes[1].rx.queued_bytes()[2];
+    assert!(held <= 64 << 10, "the lane's share holds {held} bytes");
+    for i in 0..count {
+        match recv(&mut nodes[1].rx, Duration::from_secs(10)).await {
+            Some(Incoming::Message { payload, .. }) => {
+                assert_eq!(payload[..4], i.to_be_bytes(), "message {i} in order")
+            }
+            other => panic!("message {i}: unexpected {other:?}"),
+        }
+    }
+    let m = nodes[1].handle.metrics();
+    assert_eq!(m.dropped_count(DropReason::Backpressure), 0);
+    assert_eq!(
+        nodes[0]
+            .handle
+            .metrics()
+            .dropped_count(DropReason::QueueFull),
+        0
+    );
+    for n in &nodes {
+        n.handle.shutdown().await.unwrap();
+    }
+}

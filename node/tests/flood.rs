@@ -1,5 +1,5 @@
 //! A Byzantine validator floods an honest one over real libp2p: first with valid
-//! replays of every consensus message it received, as fast as the network takes them,
+//! replays of every consensus message it received, as fast as the rate limit allows,
 //! then with undecodable consensus payloads. Validators 0–2 are real `cairn node run`
 //! processes; validator 3 is this test, holding v3's network key. The flooded node's
 //! resident memory stays under a stated bound, honest commits continue throughout,
@@ -32,6 +32,9 @@ const RSS_GROWTH_BOUND_MIB: u64 = 256;
 const PROPOSAL_TAG: u8 = 0;
 /// Consensus messages kept for replay.
 const REPLAY_POOL: usize = 512;
+/// Replays sent per second: three quarters of the network's default per-peer rate
+/// limit (20,000 a second), the most a flooder can send without being banned.
+const REPLAY_RATE: f64 = 15_000.0;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flooded_validator_keeps_committing_within_its_memory_bound() {
@@ -65,7 +68,7 @@ async fn flooded_validator_keeps_committing_within_its_memory_bound() {
     .await;
     let baseline = cluster.validators[0].rss_kib().unwrap();
 
-    // Phase 1: valid replays at full speed while clients keep submitting. Validator 2
+    // Phase 1: valid replays at the rate limit while clients keep submitting. Validator 2
     // comes back a third of the way in: until then only v0's round timer moves it on,
     // under the flood.
     let height_before = head_height(&clients[0]).await;
@@ -103,11 +106,14 @@ async fn flooded_validator_keeps_committing_within_its_memory_bound() {
     let replays_dropped = v0.metric("cairn_node_replays_dropped_total");
     let dropped = v0.metric("cairn_node_dropped_messages_total");
     let backpressure = v0.metric("cairn_network_dropped_messages_total{reason=\"Backpressure\"}");
+    let rate_limited = v0.metric("cairn_network_dropped_messages_total{reason=\"RateLimited\"}");
+    let bans = v0.metric("cairn_network_peer_disconnects_total{reason=\"Penalty\"}");
     let growth_mib = peak.saturating_sub(baseline) / 1024;
     eprintln!(
         "flood: {sent} replays queued in {flood:?}, v0 received {received} consensus messages; \
          v0 rss {} MiB -> peak {} MiB (+{growth_mib}); replays not re-verified {skipped}, \
-         replays dropped on arrival {replays_dropped}, dropped by budget {dropped}, network backpressure {backpressure}; \
+         replays dropped on arrival {replays_dropped}, dropped by budget {dropped}, network backpressure {backpressure}, \
+         rate-limited {rate_limited}, bans {bans}; \
          height {height_before} -> {height_after}",
         baseline / 1024,
         peak / 1024,
@@ -209,7 +215,13 @@ async fn replay(net: NetworkHandle, pool: Arc<Mutex<Vec<Vec<u8>>>>, length: Dura
                 sent += 1;
             }
         }
-        tokio::task::yield_now().await;
+        // Stay under the network's per-peer rate limit: above it the flooder is
+        // banned (as the network tests show) and would flood nothing.
+        let due = Duration::from_secs_f64(sent as f64 / REPLAY_RATE);
+        match due.checked_sub(start.elapsed()) {
+            Some(ahead) => tokio::time::sleep(ahead).await,
+            None => tokio::task::yield_now().await,
+        }
     }
     sent
 }

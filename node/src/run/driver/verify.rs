@@ -12,6 +12,7 @@
 //! arrival, before any of that (super::replay).
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -46,9 +47,16 @@ const BUDGET_UNIT: usize = 1024;
 /// proposal extends, which the core checks; counting per proposer keeps another
 /// validator from using up the leader's slots.)
 pub const PROPOSALS_PER_ROUND: u8 = 2;
-/// Proposals fully decoded per peer per second (and burst): far above one leader's
-/// share of the rounds, far below what would keep the blocking pool busy.
+/// Proposals fully decoded per peer per second (and burst), counting only proposals
+/// for rounds away from this validator's own ([`RATE_FREE_ROUNDS`]): far below what
+/// would keep the blocking pool busy. A leader's proposals for the rounds at hand are
+/// not charged: they come at the chain's own speed, which one leader alone may carry
+/// at hundreds of blocks a second (when reputation leaves it the only candidate), and
+/// the per-round cap already bounds them.
 pub const PROPOSALS_PER_SEC: (u32, u32) = (50, 100);
+/// A proposal for a round from one below this validator's round to this many above it
+/// is for the rounds at hand: not charged to its proposer's rate.
+pub const RATE_FREE_ROUNDS: u64 = 2;
 /// (Round, proposer) pairs whose proposal count is remembered; beyond it the lowest
 /// rounds are forgotten.
 const GATE_ROUNDS: usize = 4_096;
@@ -141,12 +149,14 @@ impl ProposalGate {
         }
     }
 
-    /// Whether the proposal with `header`, sent by `from`, may be decoded.
+    /// Whether the proposal with `header`, sent by `from`, may be decoded by a
+    /// validator in round `current`.
     pub fn admit(
         &mut self,
         from: ValidatorId,
         header: &BlockHeader,
         validators: &ValidatorSet,
+        current: Round,
     ) -> GateVerdict {
         // Checked before anything is counted, so a peer forging headers in another's
         // name cannot use up the real leader's slots for the round.
@@ -155,7 +165,9 @@ impl ProposalGate {
         }
         let key = (header.round, from);
         let count = self.decoded.get(&key).copied().unwrap_or(0);
-        if count >= PROPOSALS_PER_ROUND || !self.rates.allow(from) {
+        let at_hand = header.round.saturating_add(1) >= current
+            && header.round <= current.saturating_add(RATE_FREE_ROUNDS);
+        if count >= PROPOSALS_PER_ROUND || (!at_hand && !self.rates.allow(from)) {
             return GateVerdict::Full;
         }
         self.decoded.insert(key, count + 1);
@@ -263,6 +275,7 @@ impl MessageVerifier {
             replays: self.replays.clone(),
             gate: self.gate.clone(),
             signatures: self.signatures.clone(),
+            round: self.shared.round.load(Ordering::Relaxed),
         };
         let (verified, shared, net) =
             (self.verified.clone(), self.shared.clone(), self.net.clone());
@@ -379,6 +392,8 @@ struct Job {
     replays: Arc<Mutex<ReplayFilter>>,
     gate: Arc<Mutex<ProposalGate>>,
     signatures: Arc<Mutex<PeerRates>>,
+    /// This validator's round when the message arrived (for the proposal gate).
+    round: Round,
 }
 
 impl Job {
@@ -446,7 +461,7 @@ impl Job {
             return Ok(true);
         };
         let verdict = match self.gate.lock() {
-            Ok(mut gate) => gate.admit(self.from, &header, &self.validators),
+            Ok(mut gate) => gate.admit(self.from, &header, &self.validators, self.round),
             Err(_) => GateVerdict::Open,
         };
         match verdict {
@@ -634,38 +649,73 @@ pub(super) mod tests {
         header.round = 5;
         header.proposer = ValidatorId(1);
         let from = header.proposer;
-        assert_eq!(gate.admit(from, &header, &set), GateVerdict::Open);
-        assert_eq!(gate.admit(from, &header, &set), GateVerdict::Open);
+        assert_eq!(gate.admit(from, &header, &set, 5), GateVerdict::Open);
+        assert_eq!(gate.admit(from, &header, &set, 5), GateVerdict::Open);
         assert_eq!(
-            gate.admit(from, &header, &set),
+            gate.admit(from, &header, &set, 5),
             GateVerdict::Full,
             "third from validator 1 for round 5"
         );
         assert_eq!(
-            gate.admit(ValidatorId(3), &header, &set),
+            gate.admit(ValidatorId(3), &header, &set, 5),
             GateVerdict::NotItsProposer,
             "relayed or forged in validator 1's name"
         );
         header.proposer = ValidatorId(9);
         assert_eq!(
-            gate.admit(ValidatorId(9), &header, &set),
+            gate.admit(ValidatorId(9), &header, &set, 5),
             GateVerdict::NotItsProposer,
             "not a validator"
         );
         // Another proposer's slots for the same round are its own.
         header.proposer = ValidatorId(2);
-        assert_eq!(gate.admit(ValidatorId(2), &header, &set), GateVerdict::Open);
-        // One peer's rate: far more proposals than its share of the rounds.
+        assert_eq!(
+            gate.admit(ValidatorId(2), &header, &set, 5),
+            GateVerdict::Open
+        );
+        // One peer's rate: far more proposals than its share of the rounds, for
+        // rounds away from the receiver's (round 5).
         let mut opened = 0;
         for round in 100..10_000u64 {
             header.round = round;
-            opened += usize::from(gate.admit(ValidatorId(2), &header, &set) == GateVerdict::Open);
+            opened +=
+                usize::from(gate.admit(ValidatorId(2), &header, &set, 5) == GateVerdict::Open);
         }
         assert!(
             opened <= PROPOSALS_PER_SEC.1 as usize + 5,
             "{opened} opened"
         );
         assert!(gate.decoded.len() <= GATE_ROUNDS);
+    }
+
+    #[test]
+    fn a_leader_proposing_every_round_at_hand_is_never_rate_limited() {
+        // With the other leaders failed, one validator may lead every round: its
+        // proposals come as fast as the chain moves, far above the rate for rounds
+        // away from the receiver's.
+        let keys: Vec<SecretKey> = (0..4u8)
+            .map(|i| SecretKey::from_seed(&[i + 1; 32]))
+            .collect();
+        let set = ValidatorSet::new(keys.iter().map(SecretKey::public).collect()).unwrap();
+        let mut gate = ProposalGate::new(4);
+        let mut header = block_of(1, 10, 5).header;
+        header.proposer = ValidatorId(0);
+        let rounds = 10 * u64::from(PROPOSALS_PER_SEC.1);
+        for round in 1..=rounds {
+            header.round = round;
+            assert_eq!(
+                gate.admit(ValidatorId(0), &header, &set, round),
+                GateVerdict::Open,
+                "round {round}, the receiver's own"
+            );
+            header.round = round + RATE_FREE_ROUNDS;
+            assert_eq!(
+                gate.admit(ValidatorId(0), &header, &set, round),
+                GateVerdict::Open,
+                "round {}, just ahead",
+                round + RATE_FREE_ROUNDS
+            );
+        }
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct Limits {
     pub max_queued_per_peer: usize,
     /// Bytes queued per peer and lane while waiting to be sent; more are dropped.
     pub max_queued_bytes_per_peer: usize,
+    /// How long a message may wait to be sent (while its peer is unreachable or not
+    /// reading); older ones are dropped, so a peer back from a partition gets current
+    /// messages, not a backlog of rounds long gone.
+    pub max_queued_age: Duration,
     /// Requests outstanding per peer.
     pub max_requests_per_peer: usize,
     /// Streams open at once per connection (Yamux's cap, twice this; requests have
@@ -71,6 +75,7 @@ impl Default for Limits {
             max_addresses_per_peer: 8,
             max_queued_per_peer: 4096,
             max_queued_bytes_per_peer: 64 * 1024 * 1024,
+            max_queued_age: Duration::from_secs(1),
             max_requests_per_peer: 16,
             max_inbound_streams: 256,
             rate_per_sec: 20_000,

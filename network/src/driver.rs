@@ -91,6 +91,7 @@ impl Driver {
         let outbox = OutboxLimits {
             max_frames: cfg.limits.max_queued_per_peer,
             max_bytes: cfg.limits.max_queued_bytes_per_peer,
+            max_age: cfg.limits.max_queued_age,
         };
         let book = PeerBook::new(
             cfg.validators.clone(),
@@ -331,7 +332,7 @@ impl Driver {
             let _ = tx.send(Err(fail("cannot request from self")));
             return;
         };
-        if p.connections == 0 {
+        if p.live() == 0 {
             let _ = tx.send(Err(fail("not connected")));
             return;
         }
@@ -379,7 +380,7 @@ impl Driver {
         }
         let mut missing = false;
         for (peer, p) in self.book.peers.iter_mut() {
-            if p.connections > 0 || self.banned.contains_key(peer) {
+            if p.live() > 0 || self.banned.contains_key(peer) {
                 continue;
             }
             missing = true;
@@ -389,10 +390,17 @@ impl Driver {
             // `Disconnected`, not `…AndNotDialing`: a dial Kademlia has under way (perhaps
             // hanging on an address that is gone) must not hold this one off. With the
             // addresses Kademlia knows, too (its routing table and running lookups).
+            // `Always` while only closing connections remain: the swarm still counts
+            // them, and would refuse a dial to a peer it thinks connected.
+            let condition = if p.connections > 0 {
+                PeerCondition::Always
+            } else {
+                PeerCondition::Disconnected
+            };
             let opts = DialOpts::peer_id(*peer)
                 .addresses(p.addrs.clone())
                 .extend_addresses_through_behaviour()
-                .condition(PeerCondition::Disconnected)
+                .condition(condition)
                 .build();
             let id = opts.connection_id();
             match self.swarm.dial(opts) {
@@ -407,8 +415,7 @@ impl Driver {
             self.last_discovery = Some(now);
             let _ = self.swarm.behaviour_mut().kad.bootstrap();
             for (peer, p) in self.book.peers.iter_mut() {
-                p.lookup_wanted =
-                    p.connections == 0 && !p.reached && !self.banned.contains_key(peer);
+                p.lookup_wanted = p.live() == 0 && !p.reached && !self.banned.contains_key(peer);
             }
         }
         self.start_lookups();
@@ -437,7 +444,7 @@ impl Driver {
                 continue;
             }
             p.lookup_wanted = false;
-            if p.connections > 0 {
+            if p.live() > 0 {
                 continue;
             }
             p.lookup = Some(self.swarm.behaviour_mut().kad.get_closest_peers(*peer));

@@ -69,9 +69,21 @@ impl Driver {
                 result: Err(error),
             })) if !matches!(error, ping::Failure::Unsupported) => {
                 // A dead path (cut cable, partition, frozen peer): close it, so the
-                // peer is dialled afresh instead of waiting for TCP to give up.
+                // peer is dialled afresh instead of waiting for TCP to give up. The
+                // close itself may hang until the path heals; the connection counts
+                // as gone from now on.
                 tracing::debug!(%peer, %error, "ping failed; closing the connection");
                 self.swarm.close_connection(connection);
+                if let Some(p) = self.book.peers.get_mut(&peer) {
+                    if !p.closing.contains(&connection) {
+                        p.closing.push(connection);
+                    }
+                    if p.live() == 0 {
+                        p.next_dial = Instant::now();
+                    }
+                    p.update_connected();
+                }
+                self.metrics.set_connected(self.book.connected().len());
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
@@ -102,11 +114,13 @@ impl Driver {
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
+                connection_id,
                 num_established,
                 ..
             } => {
                 if let Some(p) = self.book.peers.get_mut(&peer_id) {
                     p.connections = num_established as usize;
+                    p.closing.retain(|c| *c != connection_id);
                     if num_established == 0 {
                         p.next_dial = Instant::now() + p.backoff;
                     }

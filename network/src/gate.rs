@@ -1,5 +1,4 @@
-//! The inbound gate of one peer: its rate limit, its strikes, and its open message
-//! streams. Shared between the network task (requests, reported offences) and the
+//! The inbound gate of one peer: its rate limit and its strikes. Shared between the network task (requests, reported offences) and the
 //! tasks reading the peer's message streams, so every path charges the same bucket
 //! and the same strike count.
 
@@ -9,10 +8,6 @@ use std::time::{Duration, Instant};
 use crate::envelope::{Envelope, EnvelopeError};
 use crate::metrics::{DropReason, Metrics};
 use crate::peers::TokenBucket;
-
-/// Message streams one peer may hold open towards this node at once (two lanes on
-/// each of its two permitted connections); more are refused.
-pub(crate) const MAX_STREAMS_PER_PEER: usize = 4;
 
 /// What [`Gate::admit`] makes of one inbound frame.
 #[derive(Debug)]
@@ -42,7 +37,6 @@ struct State {
     bucket: TokenBucket,
     strikes: u32,
     strike_start: Instant,
-    streams: usize,
 }
 
 /// One peer's gate; cheap to clone, every clone is the same gate.
@@ -59,7 +53,6 @@ impl Gate {
                 bucket: TokenBucket::new(rate, burst, now),
                 strikes: 0,
                 strike_start: now,
-                streams: 0,
             })),
         }
     }
@@ -120,30 +113,6 @@ impl Gate {
             return true;
         }
         false
-    }
-
-    /// Counts a newly opened message stream of the peer; `None` if it already holds
-    /// [`MAX_STREAMS_PER_PEER`]. The stream counts until the returned guard drops.
-    pub(crate) fn open_stream(&self) -> Option<StreamSlot> {
-        let mut s = self.lock();
-        if s.streams >= MAX_STREAMS_PER_PEER {
-            return None;
-        }
-        s.streams += 1;
-        Some(StreamSlot { gate: self.clone() })
-    }
-}
-
-/// Holds one of a peer's stream slots; frees it when dropped.
-#[derive(Debug)]
-pub(crate) struct StreamSlot {
-    gate: Gate,
-}
-
-impl Drop for StreamSlot {
-    fn drop(&mut self) {
-        let mut s = self.gate.lock();
-        s.streams = s.streams.saturating_sub(1);
     }
 }
 
@@ -216,16 +185,5 @@ mod tests {
         assert!(!gate.strike(t0, &rules(), 3));
         assert!(!gate.strike(t0 + Duration::from_secs(11), &rules(), 3));
         assert!(gate.strike(t0 + Duration::from_secs(12), &rules(), 1));
-    }
-
-    #[test]
-    fn stream_slots_are_capped_and_freed() {
-        let gate = Gate::new(1, 1, Instant::now());
-        let slots: Vec<_> = (0..MAX_STREAMS_PER_PEER)
-            .map(|_| gate.open_stream().expect("slot"))
-            .collect();
-        assert!(gate.open_stream().is_none());
-        drop(slots);
-        assert!(gate.open_stream().is_some());
     }
 }

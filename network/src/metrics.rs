@@ -23,6 +23,9 @@ pub enum DropReason {
     Backpressure,
     /// The per-peer outbound queue was full.
     QueueFull,
+    /// Waited in the per-peer outbound queue past `Limits::max_queued_age` (the peer
+    /// was unreachable or not reading); dropped instead of sent late.
+    Expired,
     /// The message could not be delivered (connection lost, timeout).
     SendFailed,
     /// From a peer outside the validator set (should never pass permissioning).

@@ -4,10 +4,15 @@
 //! The network task pushes; the writer takes everything queued at once (up to a batch
 //! size) and writes it with one flush, so a busy link sends many messages per Noise
 //! frame and system call. The queue is bounded in messages and in bytes, and it holds
-//! messages while the peer is not connected.
+//! messages while the peer is not connected — but only for a while: a message older
+//! than the age bound is dropped when the writer reaches it. A peer back from a
+//! partition gets what is current instead of a backlog of rounds long gone, which it
+//! would have to check signature by signature before reaching the news that it is
+//! behind.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -21,11 +26,22 @@ pub(crate) struct OutboxLimits {
     pub max_frames: usize,
     /// Bytes queued; more are refused.
     pub max_bytes: usize,
+    /// Age past which a queued message is dropped instead of sent.
+    pub max_age: Duration,
+}
+
+/// What [`Outbox::next_batch`] took.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    /// Frames to write, oldest first.
+    pub frames: Vec<Frame>,
+    /// Frames dropped for being older than the age bound.
+    pub expired: usize,
 }
 
 #[derive(Debug, Default)]
 struct State {
-    frames: VecDeque<Frame>,
+    frames: VecDeque<(Instant, Frame)>,
     bytes: usize,
     connected: bool,
 }
@@ -64,7 +80,7 @@ impl Outbox {
             return false;
         }
         s.bytes += frame.1.len();
-        s.frames.push_back(frame);
+        s.frames.push_back((Instant::now(), frame));
         drop(s);
         self.changed.notify_one();
         true
@@ -77,13 +93,15 @@ impl Outbox {
     }
 
     /// Waits until the peer is connected and something is queued, then takes frames
-    /// from the front up to `max_bytes` (at least one).
-    pub(crate) async fn next_batch(&self, max_bytes: usize) -> Vec<Frame> {
+    /// from the front up to `max_bytes` (at least one, unless all it found had
+    /// expired).
+    pub(crate) async fn next_batch(&self, max_bytes: usize) -> Batch {
         loop {
             {
                 let mut s = self.lock();
                 if s.connected && !s.frames.is_empty() {
-                    return take_batch(&mut s, max_bytes);
+                    let deadline = Instant::now().checked_sub(self.limits.max_age);
+                    return take_batch(&mut s, max_bytes, deadline);
                 }
             }
             // `notify_one` stores a permit when nobody waits, so a change between the
@@ -100,19 +118,26 @@ impl Outbox {
     }
 }
 
-fn take_batch(s: &mut State, max_bytes: usize) -> Vec<Frame> {
-    let mut batch = Vec::new();
+/// Takes frames from the front up to `max_bytes`, dropping those queued before
+/// `deadline`.
+fn take_batch(s: &mut State, max_bytes: usize, deadline: Option<Instant>) -> Batch {
+    let mut batch = Batch::default();
     let mut bytes = 0;
-    while let Some(front) = s.frames.front() {
-        if !batch.is_empty() && bytes + front.1.len() > max_bytes {
+    while let Some((queued, front)) = s.frames.front() {
+        let stale = deadline.is_some_and(|d| *queued < d);
+        if !stale && !batch.frames.is_empty() && bytes + front.1.len() > max_bytes {
             break;
         }
-        let Some(frame) = s.frames.pop_front() else {
+        let Some((_, frame)) = s.frames.pop_front() else {
             break;
         };
-        bytes += frame.1.len();
         s.bytes -= frame.1.len();
-        batch.push(frame);
+        if stale {
+            batch.expired += 1;
+            continue;
+        }
+        bytes += frame.1.len();
+        batch.frames.push(frame);
     }
     batch
 }
@@ -127,6 +152,7 @@ mod tests {
         Outbox::new(OutboxLimits {
             max_frames,
             max_bytes,
+            max_age: Duration::from_secs(60),
         })
     }
 
@@ -149,7 +175,7 @@ mod tests {
         let early = tokio::time::timeout(Duration::from_millis(50), o.next_batch(25)).await;
         assert!(early.is_err(), "nothing leaves while disconnected");
         o.set_connected(true);
-        let kinds = |b: Vec<Frame>| b.into_iter().map(|f| f.0).collect::<Vec<_>>();
+        let kinds = |b: Batch| b.frames.into_iter().map(|f| f.0).collect::<Vec<_>>();
         assert_eq!(kinds(o.next_batch(25).await), [0, 1]);
         assert_eq!(kinds(o.next_batch(5).await), [2], "at least one");
         assert_eq!(kinds(o.next_batch(1000).await), [3, 4]);
@@ -158,5 +184,27 @@ mod tests {
         assert!(o.push((8, Vec::new())));
         let late = tokio::time::timeout(Duration::from_millis(50), o.next_batch(1000)).await;
         assert!(late.is_err(), "held again once disconnected");
+    }
+
+    #[tokio::test]
+    async fn what_waited_past_the_age_bound_is_dropped_not_sent() {
+        let o = Outbox::new(OutboxLimits {
+            max_frames: 100,
+            max_bytes: 1 << 20,
+            max_age: Duration::from_millis(50),
+        });
+        for i in 0..3u8 {
+            assert!(o.push((i, vec![i; 10])));
+        }
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(o.push((7, vec![7; 10])));
+        o.set_connected(true);
+        let batch = o.next_batch(1 << 20).await;
+        assert_eq!(batch.expired, 3, "the three from before the wait");
+        assert_eq!(batch.frames, [(7, vec![7; 10])]);
+        assert!(
+            o.push((8, vec![0; (1 << 20) - 10])),
+            "the expired bytes are free"
+        );
     }
 }

@@ -59,8 +59,12 @@ pub struct Peer {
     pub id: ValidatorId,
     /// Addresses to dial it at.
     pub addrs: Vec<Multiaddr>,
-    /// Open connections.
+    /// Open connections (as the swarm counts them, closing ones included).
     pub connections: usize,
+    /// Connections this node is closing (their pings failed): still counted by the
+    /// swarm until the close completes, which across a partition can take seconds,
+    /// but no longer used, and no reason not to dial afresh.
+    pub closing: Vec<libp2p::swarm::ConnectionId>,
     /// This node's own dial under way, if any (Kademlia dials on its own too; those
     /// are not counted here).
     pub dial: Option<libp2p::swarm::ConnectionId>,
@@ -119,6 +123,7 @@ impl PeerBook {
                     id,
                     addrs: addrs.get(i).cloned().unwrap_or_default(),
                     connections: 0,
+                    closing: Vec::new(),
                     dial: None,
                     reached: false,
                     lookup_wanted: false,
@@ -144,7 +149,7 @@ impl PeerBook {
         let mut v: Vec<_> = self
             .peers
             .values()
-            .filter(|p| p.connections > 0)
+            .filter(|p| p.live() > 0)
             .map(|p| p.id)
             .collect();
         v.sort();
@@ -171,10 +176,15 @@ impl PeerBook {
 }
 
 impl Peer {
-    /// Tells both writers whether the peer has a connection now.
+    /// Connections in use: open and not being closed.
+    pub fn live(&self) -> usize {
+        self.connections.saturating_sub(self.closing.len())
+    }
+
+    /// Tells both writers whether the peer has a live connection now.
     pub(crate) fn update_connected(&self) {
         for o in &self.out {
-            o.set_connected(self.connections > 0);
+            o.set_connected(self.live() > 0);
         }
     }
 }
@@ -196,6 +206,7 @@ mod tests {
             OutboxLimits {
                 max_frames: 1,
                 max_bytes: 1,
+                max_age: Duration::from_secs(1),
             },
         );
         let learned = (0..100u16)

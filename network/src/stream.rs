@@ -13,7 +13,7 @@
 //! that finds it full (two peers opening at once), and a writer that did not wait
 //! would lose what it wrote into such a stream without knowing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,14 +25,14 @@ use futures::{AsyncReadExt, AsyncWrite, AsyncWriteExt, StreamExt};
 use libp2p::swarm::Stream;
 use libp2p::{PeerId, StreamProtocol};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 
 use crate::codec::{frame_prefix, read_frame};
-use crate::gate::{Admission, Gate, GateRules, StreamSlot};
+use crate::gate::{Admission, Gate, GateRules};
 use crate::handle::Incoming;
 use crate::inbox::InboxPusher;
 use crate::metrics::{DropReason, Metrics};
-use crate::outbox::{Frame, Outbox};
+use crate::outbox::{Batch, Frame, Outbox};
 
 /// Messages (broadcast and direct) as a stream of frames.
 pub const MSG_PROTOCOL: StreamProtocol = StreamProtocol::new("/cairn/msg/2");
@@ -52,6 +52,15 @@ const OPEN_TRIES: u32 = 20;
 const STREAM_ACCEPTED: u8 = 0xc4;
 /// Read buffer of an inbound stream: many small frames per read of the connection.
 const READ_BUFFER: usize = 64 * 1024;
+/// Message streams one peer may hold open towards this node at once (two lanes on
+/// each of its two permitted connections); a newer one replaces the oldest, which is
+/// most likely on a connection that died.
+pub(crate) const MAX_STREAMS_PER_PEER: usize = 4;
+/// How long a reader holds a message while the node has no room for it: long enough
+/// to ride out a burst, short enough that a node away in block sync (not taking
+/// messages) drops what goes stale and keeps reading, so a stream that died is
+/// noticed.
+const DELIVER_WAIT: Duration = Duration::from_secs(1);
 
 /// Writes `outbox` to `peer` until the task is aborted (when the network stops).
 pub(crate) async fn write_loop(
@@ -63,7 +72,16 @@ pub(crate) async fn write_loop(
     let mut stream: Option<Stream> = None;
     let mut buf = Vec::new();
     loop {
-        let batch = outbox.next_batch(BATCH_BYTES).await;
+        let Batch {
+            frames: batch,
+            expired,
+        } = outbox.next_batch(BATCH_BYTES).await;
+        for _ in 0..expired {
+            metrics.dropped(DropReason::Expired);
+        }
+        if batch.is_empty() {
+            continue;
+        }
         let opened = match stream.take() {
             Some(s) => Some(s),
             None => open_while_connected(&outbox, &mut control, peer).await,
@@ -181,9 +199,8 @@ pub(crate) struct ReadContext {
 }
 
 /// Reads frames from one inbound stream until it ends, breaks a rule that costs the
-/// sender its connection, or the task is aborted. `_slot` holds the stream's place in
-/// the sender's stream cap while this runs.
-pub(crate) async fn read_loop(ctx: ReadContext, mut stream: Stream, _slot: StreamSlot) {
+/// sender its connection, or the task is aborted.
+pub(crate) async fn read_loop(ctx: ReadContext, mut stream: Stream) {
     let confirmed = async {
         stream.write_all(&[STREAM_ACCEPTED]).await?;
         stream.flush().await
@@ -220,7 +237,10 @@ pub(crate) async fn read_loop(ctx: ReadContext, mut stream: Stream, _slot: Strea
                     kind: env.kind,
                     payload: env.payload,
                 };
-                ctx.inbox.deliver_waiting(msg, &ctx.priority).await;
+                let delivered = ctx.inbox.deliver_waiting(msg, &ctx.priority);
+                if tokio::time::timeout(DELIVER_WAIT, delivered).await.is_err() {
+                    ctx.metrics.dropped(DropReason::Backpressure);
+                }
             }
             Admission::Refused { ban: false } => {}
             Admission::Refused { ban: true } => {
@@ -231,42 +251,52 @@ pub(crate) async fn read_loop(ctx: ReadContext, mut stream: Stream, _slot: Strea
     }
 }
 
-/// Takes every inbound message stream and reads it on a task of its own, within the
-/// sender's stream cap; `contexts` has an entry per permitted peer. Runs until the
-/// task is aborted (the readers with it).
+/// Takes every inbound message stream and reads it on a task of its own, at most
+/// [`MAX_STREAMS_PER_PEER`] per sender; `contexts` has an entry per permitted peer.
+/// Runs until the task is aborted (the readers with it).
 pub(crate) async fn accept_loop(
     mut streams: libp2p_stream::IncomingStreams,
     contexts: HashMap<PeerId, ReadContext>,
 ) {
-    let mut readers = JoinSet::new();
+    let mut readers = Readers::default();
     loop {
         tokio::select! {
             next = streams.next() => {
                 let Some((peer, stream)) = next else { break };
-                accept(&mut readers, &contexts, peer, stream);
+                if let Some(ctx) = contexts.get(&peer) {
+                    readers.start(ctx, stream);
+                }
+                // Else a stranger: the allow-list keeps them out before this.
             }
-            Some(_) = readers.join_next(), if !readers.is_empty() => {}
+            Some(_) = readers.tasks.join_next(), if !readers.tasks.is_empty() => {}
         }
     }
     // No more streams can come; the readers run until the task is aborted.
-    while readers.join_next().await.is_some() {}
+    while readers.tasks.join_next().await.is_some() {}
 }
 
-fn accept(
-    readers: &mut JoinSet<()>,
-    contexts: &HashMap<PeerId, ReadContext>,
-    peer: PeerId,
-    stream: Stream,
-) {
-    let Some(ctx) = contexts.get(&peer) else {
-        // The allow-list keeps strangers out before this; belt and braces.
-        return;
-    };
-    let Some(slot) = ctx.gate.open_stream() else {
-        tracing::debug!(%peer, "too many message streams; refusing another");
-        return;
-    };
-    readers.spawn(read_loop(ctx.clone(), stream, slot));
+/// The reader tasks, and per peer the newest of them.
+#[derive(Default)]
+struct Readers {
+    tasks: JoinSet<()>,
+    by_peer: HashMap<PeerId, VecDeque<AbortHandle>>,
+}
+
+impl Readers {
+    /// Reads `stream` on a new task; if its sender already has
+    /// [`MAX_STREAMS_PER_PEER`] streams being read, the oldest is dropped.
+    fn start(&mut self, ctx: &ReadContext, stream: Stream) {
+        let handle = self.tasks.spawn(read_loop(ctx.clone(), stream));
+        let held = self.by_peer.entry(ctx.peer).or_default();
+        held.retain(|h| !h.is_finished());
+        if held.len() >= MAX_STREAMS_PER_PEER
+            && let Some(oldest) = held.pop_front()
+        {
+            tracing::debug!(peer = %ctx.peer, "too many message streams; dropping the oldest");
+            oldest.abort();
+        }
+        held.push_back(handle);
+    }
 }
 
 fn ban(ctx: &ReadContext) {

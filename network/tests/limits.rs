@@ -231,6 +231,8 @@ async fn a_receiver_that_falls_behind_loses_nothing_and_keeps_the_order() {
         if i == 1 {
             c.limits.incoming_peer_bytes = 64 << 10;
         }
+        // What waits is held, not aged out (expiry has its own test in outbox.rs).
+        c.limits.max_queued_age = Duration::from_secs(60);
     })
     .await;
     let count = 4096u32;
@@ -243,7 +245,8 @@ async fn a_receiver_that_falls_behind_loses_nothing_and_keeps_the_order() {
             .await
             .unwrap();
     }
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Not taking for a moment (well under the 1 s a reader holds a message).
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let held = nodes[1].rx.queued_bytes()[2];
     assert!(held <= 64 << 10, "the lane's share holds {held} bytes");
     for i in 0..count {

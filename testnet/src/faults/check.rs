@@ -209,11 +209,15 @@ fn rate_check(rate: &super::scenario::RateCheck, samples: &[Sample]) -> Check {
         };
     };
     let share = if base > 0.0 { faulty / base } else { 0.0 };
+    let floor = rate
+        .min_blocks_per_s
+        .map(|b| format!(", and {b:.2} blocks/s"))
+        .unwrap_or_default();
     Check {
         name,
-        ok: share >= rate.min_share,
+        ok: share >= rate.min_share && rate.min_blocks_per_s.is_none_or(|b| faulty >= b),
         detail: format!(
-            "{:.0} % of the fault-free rate (needs {:.0} %): {faulty:.2} blocks/s in {:?} s, {base:.2} blocks/s in {:?} s",
+            "{:.0} % of the fault-free rate (needs {:.0} %{floor}): {faulty:.2} blocks/s in {:?} s, {base:.2} blocks/s in {:?} s",
             share * 100.0,
             rate.min_share * 100.0,
             rate.faulty,
@@ -515,10 +519,22 @@ mod tests {
             baseline: [0.0, 10.0],
             faulty: [10.0, 20.0],
             min_share: 0.8,
+            min_blocks_per_s: None,
         };
         let check = rate_check(&rate, &samples);
         assert!(!check.ok, "{check:?}");
         assert!(check.detail.starts_with("20 %"), "{check:?}");
+        // An absolute floor: 2 blocks/s passes a floor of 2 with no share needed, and
+        // fails a floor of 3.
+        let floor = |b: f64| super::super::scenario::RateCheck {
+            min_share: 0.0,
+            min_blocks_per_s: Some(b),
+            ..rate.clone()
+        };
+        assert!(rate_check(&floor(2.0), &samples).ok);
+        let check = rate_check(&floor(3.0), &samples);
+        assert!(!check.ok, "{check:?}");
+        assert!(check.detail.contains("and 3.00 blocks/s"), "{check:?}");
     }
 
     fn inputs<'a>(

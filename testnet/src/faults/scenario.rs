@@ -80,7 +80,9 @@ pub enum Discovery {
 }
 
 /// The honest chain's blocks per second in `faulty` must be at least `min_share` of
-/// its blocks per second in `baseline` (both `[from_s, to_s]`).
+/// its blocks per second in `baseline` (both `[from_s, to_s]`), and at least
+/// `min_blocks_per_s` if that is given (for a fault whose cost is set by physics, such
+/// as added latency, rather than by the fault-free rate of this machine).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RateCheck {
@@ -90,6 +92,9 @@ pub struct RateCheck {
     pub faulty: [f64; 2],
     /// The least share of the baseline rate, e.g. 0.8.
     pub min_share: f64,
+    /// The least blocks per second in the faulty window, whatever the baseline.
+    #[serde(default)]
+    pub min_blocks_per_s: Option<f64>,
 }
 
 pub use crate::byzantine::ByzantineNode;
@@ -299,6 +304,12 @@ impl Scenario {
             }
             if !(0.0..=1.0).contains(&rate.min_share) {
                 return Err("rate: min_share is a share, 0 to 1".into());
+            }
+            if rate
+                .min_blocks_per_s
+                .is_some_and(|b| !b.is_finite() || b < 0.0)
+            {
+                return Err("rate: min_blocks_per_s is a rate, 0 or more".into());
             }
         }
         for fault in &self.timeline() {

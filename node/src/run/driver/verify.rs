@@ -638,14 +638,18 @@ pub(super) mod tests {
         assert!(check_block_limits(&block, small).is_err());
     }
 
-    #[test]
-    fn the_gate_decodes_only_proposals_their_proposer_sent_and_few_per_round() {
+    /// Four validators, a fresh gate for them and a proposal header to vary.
+    fn four_validators_and_a_gate() -> (ValidatorSet, ProposalGate, BlockHeader) {
         let keys: Vec<SecretKey> = (0..4u8)
             .map(|i| SecretKey::from_seed(&[i + 1; 32]))
             .collect();
         let set = ValidatorSet::new(keys.iter().map(SecretKey::public).collect()).unwrap();
-        let mut gate = ProposalGate::new(4);
-        let mut header = block_of(1, 10, 5).header;
+        (set, ProposalGate::new(4), block_of(1, 10, 5).header)
+    }
+
+    #[test]
+    fn the_gate_decodes_only_proposals_their_proposer_sent_and_few_per_round() {
+        let (set, mut gate, mut header) = four_validators_and_a_gate();
         header.round = 5;
         header.proposer = ValidatorId(1);
         let from = header.proposer;
@@ -693,12 +697,7 @@ pub(super) mod tests {
         // With the other leaders failed, one validator may lead every round: its
         // proposals come as fast as the chain moves, far above the rate for rounds
         // away from the receiver's.
-        let keys: Vec<SecretKey> = (0..4u8)
-            .map(|i| SecretKey::from_seed(&[i + 1; 32]))
-            .collect();
-        let set = ValidatorSet::new(keys.iter().map(SecretKey::public).collect()).unwrap();
-        let mut gate = ProposalGate::new(4);
-        let mut header = block_of(1, 10, 5).header;
+        let (set, mut gate, mut header) = four_validators_and_a_gate();
         header.proposer = ValidatorId(0);
         let rounds = 10 * u64::from(PROPOSALS_PER_SEC.1);
         for round in 1..=rounds {

@@ -435,6 +435,11 @@ async fn a_transaction_only_one_validator_holds_still_commits() {
     let chain = chain_id(&alone).await;
     let tx = transfers(&cluster.accounts[1], &chain, 0, 1).remove(0);
     alone.tx_submit(&tx).await.unwrap();
+    // v1's gossip of it waits in v1's per-peer queues while nobody else runs, and is
+    // dropped unsent once older than the network's age bound. Start the others only
+    // after that, or a peer that connects fast enough would receive it (a race the
+    // test lost in CI, where v0 then committed it without any re-announcement).
+    tokio::time::sleep(2 * cairn_network::Limits::default().max_queued_age).await;
     // v2 stays down: v1 leads the round before it, so v1's blocks are never certified.
     cluster.start(0);
     cluster.start(3);

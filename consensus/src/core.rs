@@ -280,8 +280,11 @@ impl Consensus {
     /// (after the high QC or the high TC), or in the highest round already voted or
     /// timed out in if that is later (a stored timeout for it is re-broadcast when its
     /// timer fires). The persisted TC that ended the previous round is used again, to
-    /// propose and to help validators still in it. A recovering validator also says
-    /// so and asks the others for their certificates.
+    /// propose and to help validators still in it. A recovering validator says so.
+    /// Every validator then asks the others for their highest certificates: while it
+    /// was down the network moved on, and without them a restarted leader learns that
+    /// its turn has come only when the others' timers fire (the simulator's rolling
+    /// kills stood the chain still for 7 s that way; `tests/sim_chaos.rs`).
     fn on_start(&mut self) {
         if self.skip_recovery() {
             self.safety.recovering = false;
@@ -303,9 +306,7 @@ impl Consensus {
             .clone()
             .filter(|tc| tc.round.checked_add(1) == Some(resume));
         self.enter_round(resume);
-        if self.safety.recovering {
-            self.ask_for_status();
-        }
+        self.ask_for_status();
     }
 
     /// Enters `round`: forgets older bookkeeping, arms the timer and, if this

@@ -10,6 +10,7 @@ impl Consensus {
     pub(crate) fn process_qc(&mut self, qc: QuorumCert, from: ValidatorId) {
         if qc.round() > self.safety.high_qc.round() {
             self.safety.high_qc = qc.clone();
+            self.fetch_certified_if_missing(&qc, from);
         }
         let committed_txs = self.try_commit(&qc, from);
         if qc.round() >= self.round {
@@ -17,6 +18,19 @@ impl Consensus {
             self.consecutive_timeouts = 0;
             self.announce_commit = committed_txs;
             self.enter_round(qc.round().saturating_add(1));
+        }
+    }
+
+    /// The high QC's block is what the next leader extends and what the leader rule
+    /// reads: a validator that learned the QC without the block (its votes came to
+    /// it after a restart, or the QC came in a timeout or a status answer) fetches it,
+    /// or it could not propose when its turn comes.
+    fn fetch_certified_if_missing(&mut self, qc: &QuorumCert, from: ValidatorId) {
+        // `from` sent the QC, so it likely holds the block; if that is this validator
+        // (it collected the votes), `fetch` asks a signer of the QC instead.
+        let data = &qc.data;
+        if data.height > self.tree.root().height && !self.tree.contains(&data.block_id) {
+            self.fetch(data.block_id, from);
         }
     }
 

@@ -246,12 +246,17 @@ impl Consensus {
         true
     }
 
+    /// Who collects `vote`: the leader of the round after it, for a block extending
+    /// the voted one.
+    pub(crate) fn vote_collector(&mut self, vote: &Vote) -> ValidatorId {
+        let round = vote.data.round.saturating_add(1);
+        self.leader_of(round, &vote.data.block_id, vote.data.round)
+            .unwrap_or_else(|| crate::leader::round_robin(self.validators.len(), round))
+    }
+
     /// Votes go to the next round's leader.
     fn send_vote(&mut self, vote: Vote) {
-        let round = vote.data.round.saturating_add(1);
-        let next_leader = self
-            .leader_of(round, &vote.data.block_id, vote.data.round)
-            .unwrap_or_else(|| crate::leader::round_robin(self.validators.len(), round));
+        let next_leader = self.vote_collector(&vote);
         if next_leader == self.me {
             self.on_own_vote(vote);
         } else {

@@ -34,19 +34,38 @@ impl Consensus {
             to: from,
             message: Message::Status(status),
         });
+        self.resend_vote_to_restarted_collector(from);
     }
 
-    /// An answer to this validator's `StatusRequest`. Ignored unless it is recovering.
-    /// The first answer of each other validator counts if both its certificates
-    /// verify: they are used as usual (the validator follows the chain: rounds,
-    /// commits, fetches) and their highest round is recorded. Later answers of the
-    /// same validator count no more; their certificates are used only if they are news.
+    /// A validator that asks for status has just started: if it collects the votes of
+    /// the round still running, the one this validator sent it was lost with the
+    /// crash, and it gets it again. Without this the round waits out its timer,
+    /// backed off by the failures the crash caused: the simulator's rolling kills
+    /// (`tests/sim_chaos.rs`) stood the chain still for 4–7 s per crashed collector.
+    fn resend_vote_to_restarted_collector(&mut self, from: ValidatorId) {
+        let Some(vote) = self.safety.last_vote.clone() else {
+            return;
+        };
+        if vote.data.round == self.round && self.vote_collector(&vote) == from {
+            self.emit(Action::Send {
+                to: from,
+                message: Message::Vote(vote),
+            });
+        }
+    }
+
+    /// An answer to this validator's `StatusRequest`. Its certificates are used if
+    /// they are news and verify, like certificates arriving in any other message (a
+    /// restarted validator catches up with the rounds it missed). While recovering,
+    /// the first answer of each other validator also counts towards the recovery if
+    /// both its certificates verify, and its highest round is recorded; later answers
+    /// of the same validator count no more.
     pub(crate) fn on_status(&mut self, from: ValidatorId, status: RoundStatus) {
-        if !self.safety.recovering || from == self.me || self.validators.key(from).is_none() {
+        if from == self.me || self.validators.key(from).is_none() {
             return;
         }
         let RoundStatus { high_qc, high_tc } = status;
-        if self.status_replies.contains_key(&from) {
+        if !self.safety.recovering || self.status_replies.contains_key(&from) {
             self.on_quorum_cert(from, high_qc);
             if let Some(tc) = high_tc {
                 self.on_timeout_cert(from, tc);

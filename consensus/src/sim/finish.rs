@@ -61,6 +61,25 @@ impl World {
         }
     }
 
+    /// See [`super::RunStats::longest_commit_gap_ms`]: (its length, its start).
+    fn longest_commit_gap(&self) -> (u64, u64) {
+        let mut times: Vec<u64> = self
+            .nodes
+            .iter()
+            .filter(|n| n.is_honest())
+            .flat_map(|n| n.counters.commit_times.iter().copied())
+            .collect();
+        times.sort_unstable();
+        if times.is_empty() {
+            return (self.now, 0);
+        }
+        times.push(self.now);
+        times
+            .windows(2)
+            .map(|w| (w[1] - w[0], w[0]))
+            .fold((0, 0), |worst, gap| if gap.0 > worst.0 { gap } else { worst })
+    }
+
     pub(crate) fn outcome(mut self) -> Outcome {
         let nodes: Vec<NodeReport> = self
             .nodes
@@ -100,6 +119,8 @@ impl World {
             .min()
             .unwrap_or(0);
         self.stats.honest_max_height = honest.iter().map(|n| n.height).max().unwrap_or(0);
+        (self.stats.longest_commit_gap_ms, self.stats.longest_commit_gap_from_ms) =
+            self.longest_commit_gap();
         self.stats.virtual_ms = self.now;
         self.stats.network = self.net.stats;
         self.stats.txs_arrived = self.mempool.arrived;

@@ -74,6 +74,12 @@ pub struct RunStats {
     pub txs_arrived: u64,
     /// Lowest committed height among honest instances running at the end.
     pub honest_min_height: Height,
+    /// The longest stretch of virtual time, from the first commit of the run to its
+    /// end, in which no honest instance committed anything: how long the chain as a
+    /// whole stood still (crashed instances' downtime alone does not count).
+    pub longest_commit_gap_ms: u64,
+    /// When that stretch began (virtual ms).
+    pub longest_commit_gap_from_ms: u64,
     /// Highest committed height among honest instances.
     pub honest_max_height: Height,
     /// A fingerprint of the whole run: equal for equal runs.

@@ -87,4 +87,3 @@ fn n4_rolling_kills_never_stall_the_chain_for_long() {
 fn n4_rolling_kills_ten_seeds_of_thirty_kills() {
     assert_never_still_for_long(10, 30);
 }
-

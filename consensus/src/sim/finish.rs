@@ -77,7 +77,10 @@ impl World {
         times
             .windows(2)
             .map(|w| (w[1] - w[0], w[0]))
-            .fold((0, 0), |worst, gap| if gap.0 > worst.0 { gap } else { worst })
+            .fold(
+                (0, 0),
+                |worst, gap| if gap.0 > worst.0 { gap } else { worst },
+            )
     }
 
     pub(crate) fn outcome(mut self) -> Outcome {
@@ -119,8 +122,10 @@ impl World {
             .min()
             .unwrap_or(0);
         self.stats.honest_max_height = honest.iter().map(|n| n.height).max().unwrap_or(0);
-        (self.stats.longest_commit_gap_ms, self.stats.longest_commit_gap_from_ms) =
-            self.longest_commit_gap();
+        (
+            self.stats.longest_commit_gap_ms,
+            self.stats.longest_commit_gap_from_ms,
+        ) = self.longest_commit_gap();
         self.stats.virtual_ms = self.now;
         self.stats.network = self.net.stats;
         self.stats.txs_arrived = self.mempool.arrived;

@@ -76,7 +76,7 @@ impl Driver {
     /// Sends one message to one validator. Certificates sent to a peer (the core's
     /// answers to a lagging validator's stale timeouts) are held to a per-peer rate,
     /// so a peer replaying stale timeouts gets a few answers, not one per timeout.
-    async fn send(&mut self, to: ValidatorId, message: &Message) {
+    pub(super) async fn send(&mut self, to: ValidatorId, message: &Message) {
         let reply = matches!(
             message,
             Message::QuorumCert(_) | Message::TimeoutCert(_) | Message::Status(_)

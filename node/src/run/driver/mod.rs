@@ -27,11 +27,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Result;
-use cairn_consensus::{Action, Consensus, Event};
+use cairn_consensus::{Action, Consensus, Event, Message};
 use cairn_crypto::Hash;
 use cairn_network::{Inbox, NetworkHandle};
 use cairn_storage::Head;
-use cairn_types::{Block, Round};
+use cairn_types::{Block, Round, ValidatorId};
 use parity_scale_codec::Encode;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, Sleep, sleep_until};
@@ -310,11 +310,28 @@ impl Driver {
         }
     }
 
-    async fn refresh_peers(&self) {
-        if let Ok(connected) = self.net.connected().await
-            && let Ok(mut slot) = self.shared.connected.lock()
-        {
+    /// Updates the connected set (for RPC and the stall report) and asks every
+    /// validator connected since the last look for its status: one that comes back
+    /// from a partition or a restart learns where the others are from the answer at
+    /// once, instead of at its next round timer (up to a backed-off timeout later).
+    async fn refresh_peers(&mut self) {
+        let Ok(connected) = self.net.connected().await else {
+            return;
+        };
+        let fresh: Vec<ValidatorId> = {
+            let Ok(mut slot) = self.shared.connected.lock() else {
+                return;
+            };
+            let fresh = connected
+                .iter()
+                .filter(|v| !slot.contains(v))
+                .copied()
+                .collect();
             *slot = connected;
+            fresh
+        };
+        for peer in fresh {
+            self.send(peer, &Message::StatusRequest).await;
         }
         self.shared
             .syncing

@@ -113,6 +113,28 @@ fn testnet_up_bench_verify_prove_down() {
         bench["latency"]["p50_ms"].as_f64().unwrap() > 0.0,
         "{bench}"
     );
+    // Where the run stands: every validator's CPU was read from /proc, and the
+    // signature bound measured here is far above what a debug testnet commits.
+    let cpu = &bench["cpu"];
+    let validators_s = cpu["validators_s"].as_array().unwrap();
+    assert_eq!(validators_s.len(), 4, "{bench}");
+    assert!(
+        validators_s
+            .iter()
+            .all(|s| s.as_f64().is_some_and(|s| s > 0.0)),
+        "{bench}"
+    );
+    assert!(
+        cpu["us_per_tx_per_validator"].as_f64().unwrap() > 0.0,
+        "{bench}"
+    );
+    assert!(
+        cpu["generator_us_per_tx"].as_f64().unwrap() > 0.0,
+        "{bench}"
+    );
+    let bound = bench["signature_bound"]["bound_tps"].as_f64().unwrap();
+    let ratio = bench["bound_ratio"].as_f64().unwrap();
+    assert!(bound > 0.0 && ratio > 0.0 && ratio < 1.0, "{bench}");
 
     let genesis = dir.join("genesis.json");
     let genesis_s = genesis.to_str().unwrap();

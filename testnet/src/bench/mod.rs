@@ -1,7 +1,10 @@
 //! `cairn testnet bench`: a load generator. Signs real transactions from many funded
 //! accounts, submits them over JSON-RPC to every node, follows commits over a
-//! WebSocket subscription and reports throughput and submit-to-commit latency.
+//! WebSocket subscription and reports throughput and submit-to-commit latency, the CPU
+//! the validators and the generator spent per committed transaction, and how far the
+//! rate is from the signature bound measured in the same run.
 
+mod cost;
 mod stats;
 mod submit;
 mod tracker;
@@ -16,6 +19,7 @@ use cairn_rpc::Client;
 use cairn_types::ChainId;
 use indicatif::{ProgressBar, ProgressStyle};
 
+pub use cost::{CpuCost, SignatureBound, cpu_seconds};
 pub use stats::{BenchReport, Latency};
 
 use crate::error::{Result, TestnetError};
@@ -107,6 +111,14 @@ pub async fn bench(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
     let from = watcher.chain_head().await.map_err(rpc_error)?.height + 1;
     let watch = tokio::spawn(watch::follow(watcher, from, tracker.clone()));
 
+    // Measured while the testnet idles, just before the load: the same machine,
+    // the same moment, so the ratio holds however busy the machine is otherwise.
+    let bound = SignatureBound::measure(manifest.n);
+    let meter = cost::CpuMeter::start(
+        (0..manifest.n)
+            .map(|i| crate::process::running(&layout, i))
+            .collect(),
+    );
     let bar = progress_bar(options);
     let started = Instant::now();
     let ticker = tokio::spawn(tick(
@@ -129,7 +141,11 @@ pub async fn bench(dir: &Path, options: &BenchOptions) -> Result<BenchReport> {
     watch.abort();
     ticker.abort();
     bar.finish_and_clear();
-    Ok(tracker.report(manifest.n, live.len(), options, started, duration))
+    let mut report = tracker.report(manifest.n, live.len(), options, started, duration);
+    report.cpu = meter.finish(report.committed);
+    report.bound_ratio = report.committed_tps / bound.bound_tps;
+    report.signature_bound = bound;
+    Ok(report)
 }
 
 /// A client of the node at `url` if it answers `chain_head` within 3 s.

@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::cost::{CpuCost, SignatureBound};
+
 /// Submit-to-commit latency percentiles, in milliseconds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Latency {
@@ -66,6 +68,13 @@ pub struct BenchReport {
     pub committed_tps: f64,
     /// Submit-to-commit latency of the committed transactions.
     pub latency: Latency,
+    /// CPU the validators and the generator used from the first submission to the
+    /// end of the drain.
+    pub cpu: CpuCost,
+    /// The signature bound measured on this machine just before the load.
+    pub signature_bound: SignatureBound,
+    /// `committed_tps / signature_bound.bound_tps`.
+    pub bound_ratio: f64,
 }
 
 impl BenchReport {
@@ -78,7 +87,10 @@ impl BenchReport {
             "validators {} ({} loaded), accounts {} (window {} each), rate {rate}, {:.1} s\n\
              submitted {}  committed {}  rejected {}  busy {}  pending {}\n\
              committed {:.0} tx/s\n\
-             submit-to-commit latency: p50 {:.0} ms  p90 {:.0} ms  p99 {:.0} ms  max {:.0} ms\n",
+             submit-to-commit latency: p50 {:.0} ms  p90 {:.0} ms  p99 {:.0} ms  max {:.0} ms\n\
+             CPU per committed transaction: {} per validator, {} in the load generator\n\
+             signature bound here: {:.0} tx/s ({} cores, {:.1} µs per signature in a batch of 256); \
+             committed / bound = {:.3}\n",
             self.validators,
             self.loaded,
             self.accounts,
@@ -94,8 +106,19 @@ impl BenchReport {
             self.latency.p90_ms,
             self.latency.p99_ms,
             self.latency.max_ms,
+            micros(self.cpu.us_per_tx_per_validator),
+            micros(self.cpu.generator_us_per_tx),
+            self.signature_bound.bound_tps,
+            self.signature_bound.cores,
+            self.signature_bound.batch_verify_us_per_sig,
+            self.bound_ratio,
         )
     }
+}
+
+/// `12.3 µs`, or `n/a` when nothing was measured.
+fn micros(us: Option<f64>) -> String {
+    us.map_or_else(|| "n/a".into(), |us| format!("{us:.1} µs"))
 }
 
 #[cfg(test)]

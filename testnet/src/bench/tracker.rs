@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use cairn_crypto::Hash;
 
 use super::BenchOptions;
+use super::cost::{CpuCost, SignatureBound};
 use super::stats::{BenchReport, Latency};
 
 /// Counters and timings shared by the submitters and the commit watcher.
@@ -123,6 +124,9 @@ impl Tracker {
             pending: Self::lock(&self.in_flight).len() as u64,
             committed_tps: committed as f64 / span.as_secs_f64(),
             latency: Latency::of(Self::lock(&self.latencies).clone()),
+            cpu: CpuCost::default(),
+            signature_bound: SignatureBound::default(),
+            bound_ratio: 0.0,
         }
     }
 }

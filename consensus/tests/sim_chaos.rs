@@ -83,7 +83,7 @@ fn n4_rolling_kills_never_stall_the_chain_for_long() {
 /// The longer run behind the figure in docs/TESTING.md:
 /// `cargo test --release -p cairn-consensus --features sim --test sim_chaos -- --ignored --nocapture`.
 #[test]
-#[ignore = "about a minute in release"]
+#[ignore = "about three minutes in release"]
 fn n4_rolling_kills_ten_seeds_of_thirty_kills() {
     assert_never_still_for_long(10, 30);
 }

@@ -4,6 +4,7 @@ use ed25519_dalek::{SigningKey, VerifyingKey};
 use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::bytes::hex_newtype;
+use crate::key_cache;
 use crate::{CryptoError, Domain, Signature};
 
 /// An ed25519 public key: the canonical encoding of a curve point that is not of
@@ -24,7 +25,21 @@ hex_newtype!(PublicKey, 32, "public key");
 
 impl PublicKey {
     /// Accepts 32 bytes only if they are a usable ed25519 public key (see the type).
+    /// A key that passed lately is found in a bounded cache instead of being checked
+    /// again (`key_cache`); the verdict is the same either way.
     pub fn try_from_bytes(bytes: [u8; 32]) -> crate::Result<Self> {
+        if key_cache::get(&bytes).is_some() {
+            return Ok(PublicKey(bytes));
+        }
+        let key = PublicKey::check(bytes)?;
+        if let Ok(zebra) = ed25519_zebra::VerificationKey::try_from(bytes) {
+            key_cache::insert(bytes, zebra);
+        }
+        Ok(key)
+    }
+
+    /// The full check of [`PublicKey::try_from_bytes`], without the cache.
+    fn check(bytes: [u8; 32]) -> crate::Result<Self> {
         // Decoded by ed25519-dalek, as libp2p-identity decodes network keys, so every
         // PublicKey is also a key libp2p accepts.
         let key = VerifyingKey::from_bytes(&bytes)
@@ -41,11 +56,21 @@ impl PublicKey {
         Ok(PublicKey(bytes))
     }
 
-    /// The key in ed25519-zebra's form, for verification. Decoding cannot fail (the
-    /// bytes were checked on construction); if it ever did, the signature is refused.
+    /// The key in ed25519-zebra's form, for verification (from the cache when it is
+    /// there). Decoding cannot fail (the bytes were checked on construction); if it
+    /// ever did, the signature is refused.
     pub(crate) fn zebra_key(&self) -> crate::Result<ed25519_zebra::VerificationKey> {
-        ed25519_zebra::VerificationKey::try_from(self.0)
-            .map_err(|_| CryptoError::InvalidPublicKey(hex::encode(self.0)))
+        if let Some(key) = key_cache::get(&self.0) {
+            return Ok(key);
+        }
+        let key = ed25519_zebra::VerificationKey::try_from(self.0)
+            .map_err(|_| CryptoError::InvalidPublicKey(hex::encode(self.0)))?;
+        // Only keys that pass the full check enter the cache, whatever way this value
+        // was made (tests craft keys the decoders refuse).
+        if PublicKey::check(self.0).is_ok() {
+            key_cache::insert(self.0, key);
+        }
+        Ok(key)
     }
 
     /// Checks that `signature` is this key's signature over `domain`'s tag followed by
@@ -145,6 +170,46 @@ mod tests {
         assert!(key.public().verify(Domain::Vote, b"hellp", &sig).is_err());
         let other = SecretKey::from_seed(&[2u8; 32]).public();
         assert!(other.verify(Domain::Vote, b"hello", &sig).is_err());
+    }
+
+    #[test]
+    fn a_remembered_key_decodes_and_verifies_as_a_fresh_one() {
+        let key = SecretKey::from_seed(&[77u8; 32]);
+        let bytes = *key.public().as_bytes();
+        let first = PublicKey::try_from_bytes(bytes).unwrap();
+        assert!(
+            key_cache::get(&bytes).is_some(),
+            "a key that passed is remembered"
+        );
+        let again = PublicKey::try_from_bytes(bytes).unwrap();
+        assert_eq!(first, again);
+        let sig = key.sign(Domain::Tx, b"m");
+        again.verify(Domain::Tx, b"m", &sig).unwrap();
+        assert!(again.verify(Domain::Tx, b"n", &sig).is_err());
+    }
+
+    #[test]
+    fn refused_keys_are_never_remembered_however_they_are_used() {
+        for bytes in crate::testing::small_order_keys() {
+            // A crafted value the decoders refuse, verifying (and failing) directly.
+            let crafted = PublicKey(bytes);
+            let _ = crafted.verify(Domain::Tx, b"m", &Signature([0; 64]));
+            assert!(key_cache::get(&bytes).is_none(), "{}", hex::encode(bytes));
+            assert!(PublicKey::try_from_bytes(bytes).is_err());
+            assert!(key_cache::get(&bytes).is_none());
+        }
+    }
+
+    #[test]
+    fn the_key_cache_stays_within_two_generations() {
+        for seed in 0..(2 * key_cache::GENERATION + 10) {
+            let mut bytes = [0u8; 32];
+            bytes[..8].copy_from_slice(&(seed as u64).to_le_bytes());
+            bytes[31] = 0x42;
+            let public = SecretKey::from_seed(&bytes).public();
+            PublicKey::try_from_bytes(*public.as_bytes()).unwrap();
+        }
+        assert!(key_cache::len() <= 2 * key_cache::GENERATION);
     }
 
     #[test]

@@ -21,6 +21,7 @@
 mod bytes;
 mod error;
 mod hash;
+mod key_cache;
 pub mod keyfile;
 mod keys;
 pub mod merkle;

@@ -135,6 +135,9 @@ fn testnet_up_bench_verify_prove_down() {
     let bound = bench["signature_bound"]["bound_tps"].as_f64().unwrap();
     let ratio = bench["bound_ratio"].as_f64().unwrap();
     assert!(bound > 0.0 && ratio > 0.0 && ratio < 1.0, "{bench}");
+    // The load was signed before the window: at least what the rate sends in 3 s.
+    assert!(bench["presigned"].as_u64().unwrap() >= 3 * 100, "{bench}");
+    assert_eq!(bench["signed_in_window"].as_u64(), Some(0), "{bench}");
 
     let genesis = dir.join("genesis.json");
     let genesis_s = genesis.to_str().unwrap();

@@ -16,7 +16,7 @@ use crate::methods as m;
 use crate::node_api::PeerStatus;
 use crate::types::{
     AccountInfo, BlockInfo, CommitInfo, ConsensusStatus, HeadEvent, HeadInfo, HealthInfo,
-    StateEntry, TxInfo, TxProof, TxSubmitted, ValidatorsInfo, VersionInfo,
+    StateEntry, TxInfo, TxProof, TxSubmitResult, TxSubmitted, ValidatorsInfo, VersionInfo,
 };
 
 /// Largest request the client sends, in bytes.
@@ -122,6 +122,13 @@ impl Client {
     /// `tx_submit` of already encoded bytes (sent as they are).
     pub async fn tx_submit_bytes(&self, bytes: &[u8]) -> Result<TxSubmitted> {
         self.call(m::TX_SUBMIT, &[&Hex(bytes.to_vec())]).await
+    }
+
+    /// `tx_submitBatch` of already encoded transactions (at most
+    /// [`m::MAX_SUBMIT_BATCH`]): one result per transaction, in order.
+    pub async fn tx_submit_batch(&self, txs: &[Vec<u8>]) -> Result<Vec<TxSubmitResult>> {
+        let txs: Vec<Hex> = txs.iter().map(|bytes| Hex(bytes.clone())).collect();
+        self.call(m::TX_SUBMIT_BATCH, &[&txs]).await
     }
 
     /// `tx_get`.

@@ -10,11 +10,15 @@ use crate::hex::{Hex, HexHash, HexKey};
 use crate::node_api::PeerStatus;
 use crate::types::{
     AccountInfo, BlockInfo, CommitInfo, ConsensusStatus, HeadInfo, HealthInfo, StateEntry, TxInfo,
-    TxProof, TxSubmitted, ValidatorsInfo, VersionInfo,
+    TxProof, TxSubmitResult, TxSubmitted, ValidatorsInfo, VersionInfo,
 };
 
 /// `tx_submit`.
 pub const TX_SUBMIT: &str = "tx_submit";
+/// `tx_submitBatch`.
+pub const TX_SUBMIT_BATCH: &str = "tx_submitBatch";
+/// Most transactions in one `tx_submitBatch` call.
+pub const MAX_SUBMIT_BATCH: usize = 1024;
 /// `tx_get`.
 pub const TX_GET: &str = "tx_get";
 /// `tx_proof`.
@@ -161,6 +165,18 @@ pub const METHODS: &[MethodSpec] = &[
         )],
         "submitted",
         schema::<TxSubmitted>,
+        SUBMIT_ERRORS,
+    ),
+    method(
+        TX_SUBMIT_BATCH,
+        "Submits many SCALE-encoded transactions in one call (at most 1024); answers with one result per transaction, in order: its hash, and the error tx_submit would give it alone, if refused.",
+        &[param(
+            "txs",
+            "The SCALE-encoded transactions, in the order their results are wanted.",
+            schema::<Vec<Hex>>,
+        )],
+        "results",
+        schema::<Vec<TxSubmitResult>>,
         SUBMIT_ERRORS,
     ),
     method(

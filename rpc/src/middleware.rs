@@ -2,7 +2,8 @@
 //! limit (answering [`codes::RATE_LIMITED`]) and the request counters.
 //!
 //! Batches are unpacked here and each entry goes through the same limit and counter
-//! as a single call, so a batch buys no extra rate.
+//! as a single call, so a batch buys no extra rate; likewise `tx_submitBatch` costs one
+//! token per transaction it carries.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,8 +46,10 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token from `connection`'s bucket; false if it is empty.
-    pub(crate) fn admit(&self, connection: usize, now: Instant) -> bool {
+    /// Takes `cost` tokens (at most a full bucket's) from `connection`'s bucket; false
+    /// if it holds fewer.
+    pub(crate) fn admit(&self, connection: usize, now: Instant, cost: u32) -> bool {
+        let cost = f64::from(cost.max(1)).min(self.burst);
         // The map holds only counters, so a panic elsewhere leaves nothing to repair.
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() > PRUNE_ABOVE {
@@ -58,8 +61,8 @@ impl RateLimiter {
             updated: now,
         });
         *bucket = self.refill(*bucket, now);
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+        if bucket.tokens >= cost {
+            bucket.tokens -= cost;
             true
         } else {
             false
@@ -101,8 +104,29 @@ impl<S> Guard<S> {
             .extensions()
             .get::<ConnectionId>()
             .map_or(usize::MAX, |id| id.0);
-        limiter.admit(connection, Instant::now())
+        limiter.admit(connection, Instant::now(), cost(request))
     }
+}
+
+/// Tokens a call costs: one, or for `tx_submitBatch` one per transaction it carries
+/// (counted without decoding them; unparsable parameters cost one and are refused by
+/// the method itself).
+fn cost(request: &Request<'_>) -> u32 {
+    use serde::de::IgnoredAny;
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum BatchParams {
+        Positional((Vec<IgnoredAny>,)),
+        Named { txs: Vec<IgnoredAny> },
+    }
+    if request.method_name() != crate::methods::TX_SUBMIT_BATCH {
+        return 1;
+    }
+    let txs = match request.params().parse::<BatchParams>() {
+        Ok(BatchParams::Positional((txs,)) | BatchParams::Named { txs }) => txs.len(),
+        Err(_) => 1,
+    };
+    u32::try_from(txs).unwrap_or(u32::MAX)
 }
 
 impl<S> RpcServiceT for Guard<S>
@@ -193,14 +217,26 @@ mod tests {
     fn buckets_allow_a_burst_then_refill_per_connection() {
         let limiter = RateLimiter::new(10, 3);
         let start = Instant::now();
-        assert!((0..3).all(|_| limiter.admit(1, start)));
-        assert!(!limiter.admit(1, start));
+        assert!((0..3).all(|_| limiter.admit(1, start, 1)));
+        assert!(!limiter.admit(1, start, 1));
         // Another connection has its own bucket.
-        assert!(limiter.admit(2, start));
+        assert!(limiter.admit(2, start, 1));
         // 100 ms at 10/s gives one token back.
         let later = start + Duration::from_millis(100);
-        assert!(limiter.admit(1, later));
-        assert!(!limiter.admit(1, later));
+        assert!(limiter.admit(1, later, 1));
+        assert!(!limiter.admit(1, later, 1));
+    }
+
+    #[test]
+    fn a_call_may_cost_several_tokens_but_never_more_than_a_full_bucket() {
+        let limiter = RateLimiter::new(10, 5);
+        let start = Instant::now();
+        assert!(limiter.admit(1, start, 3));
+        assert!(!limiter.admit(1, start, 3), "two tokens left");
+        assert!(limiter.admit(1, start, 2));
+        // A cost above the burst is charged as the burst: possible from a full bucket.
+        assert!(limiter.admit(2, start, 100));
+        assert!(!limiter.admit(2, start, 1));
     }
 
     #[test]
@@ -208,10 +244,10 @@ mod tests {
         let limiter = RateLimiter::new(1000, 1);
         let start = Instant::now();
         for connection in 0..=PRUNE_ABOVE + 1 {
-            limiter.admit(connection, start);
+            limiter.admit(connection, start, 1);
         }
         let later = start + Duration::from_secs(1);
-        limiter.admit(usize::MAX, later);
+        limiter.admit(usize::MAX, later, 1);
         let kept = limiter.buckets.lock().unwrap().len();
         assert!(kept <= 2, "{kept} buckets kept");
     }

@@ -46,7 +46,7 @@ pub fn build_module(
         discover: crate::openrpc::document(),
     };
     let mut module = RpcModule::new(handler);
-    register_async(&mut module, m::TX_SUBMIT)?;
+    register_submit(&mut module)?;
     register_blocking(&mut module, m::TX_GET, tx::get)?;
     register_blocking(&mut module, m::TX_PROOF, tx::proof)?;
     register_blocking(&mut module, m::CHAIN_HEAD, chain::head)?;
@@ -92,13 +92,20 @@ where
     Ok(())
 }
 
-/// Registers `tx_submit`, which waits for the mempool.
-fn register_async(module: &mut RpcModule<Handler>, name: &'static str) -> Result<()> {
-    let spec = spec_of(name)?;
+/// Registers `tx_submit` and `tx_submitBatch`, which wait for the mempool.
+fn register_submit(module: &mut RpcModule<Handler>) -> Result<()> {
+    let spec = spec_of(m::TX_SUBMIT)?;
     module
-        .register_async_method(name, move |raw, shared, _| async move {
+        .register_async_method(m::TX_SUBMIT, move |raw, shared, _| async move {
             let params = params::parse::<params::SubmitParams>(spec, &raw)?;
             tx::submit(&shared, params).await
+        })
+        .map_err(registration_failed)?;
+    let spec = spec_of(m::TX_SUBMIT_BATCH)?;
+    module
+        .register_async_method(m::TX_SUBMIT_BATCH, move |raw, shared, _| async move {
+            let params = params::parse::<params::SubmitBatchParams>(spec, &raw)?;
+            tx::submit_batch(&shared, params).await
         })
         .map_err(registration_failed)?;
     Ok(())

@@ -23,6 +23,13 @@ pub(crate) struct SubmitParams {
     pub tx: Hex,
 }
 
+/// `tx_submitBatch`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubmitBatchParams {
+    pub txs: Vec<Hex>,
+}
+
 /// `tx_get`, `tx_proof`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -18,6 +18,30 @@ pub struct TxSubmitted {
     pub hash: HexHash,
 }
 
+/// One transaction's answer in `tx_submitBatch`: its hash once decoded, and either
+/// success (no `error`) or the error `tx_submit` would have answered for it alone.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TxSubmitResult {
+    /// The transaction hash, when the bytes decoded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<HexHash>,
+    /// Why it was refused; absent when the mempool accepted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<TxRefusal>,
+}
+
+/// A refusal inside a batch: the JSON-RPC error object `tx_submit` would answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TxRefusal {
+    /// The error code (docs/RPC.md).
+    pub code: i32,
+    /// What went wrong.
+    pub message: String,
+    /// Details, where the code has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+}
+
 /// Where a transaction stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]

@@ -49,6 +49,64 @@ async fn a_good_transaction_reaches_the_mempool_and_returns_its_hash() {
 }
 
 #[tokio::test]
+async fn a_batch_submit_answers_each_transaction_as_tx_submit_would() {
+    let config = RpcConfig {
+        max_tx_bytes: 300,
+        ..test_config()
+    };
+    let fixture = Fixture::start_with(config, 0, 0).await;
+    let client = fixture.http().await;
+    let good = transaction(10);
+    let too_large = transaction(400);
+    let batch = [good.to_wire(), vec![0xff; 40], too_large.to_wire()];
+    let results = client.tx_submit_batch(&batch).await.unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].hash.as_ref().map(|h| h.0), Some(good.hash()));
+    assert_eq!(results[0].error, None);
+    let code = |i: usize| results[i].error.as_ref().map(|e| e.code);
+    assert_eq!(code(1), Some(codes::TX_MALFORMED));
+    assert_eq!(results[1].hash, None, "undecodable bytes have no hash");
+    assert_eq!(code(2), Some(codes::TX_TOO_LARGE));
+    assert_eq!(
+        fixture.node.submitted.lock().unwrap().as_slice(),
+        std::slice::from_ref(&good),
+        "only the good transaction reached the mempool"
+    );
+
+    // A mempool refusal carries the code and data tx_submit gives, and the hash.
+    *fixture.node.refuse_with.lock().unwrap() = Some(SubmitError::NonceInUse { nonce: 0 });
+    let results = client.tx_submit_batch(&[good.to_wire()]).await.unwrap();
+    let refusal = results[0].error.clone().unwrap();
+    assert_eq!(refusal.code, codes::TX_NONCE_IN_USE);
+    assert_eq!(refusal.data, Some(json!({"nonce": 0})));
+    assert_eq!(results[0].hash.as_ref().map(|h| h.0), Some(good.hash()));
+    let alone = client.tx_submit(&good).await.unwrap_err();
+    assert_eq!(alone.code(), Some(refusal.code));
+
+    // An empty batch is an empty answer; more than the cap is refused as a whole.
+    assert!(client.tx_submit_batch(&[]).await.unwrap().is_empty());
+    let over = vec![good.to_wire(); cairn_rpc::methods::MAX_SUBMIT_BATCH + 1];
+    let error = client.tx_submit_batch(&over).await.unwrap_err();
+    assert_eq!(error.code(), Some(codes::INVALID_PARAMS));
+}
+
+#[tokio::test]
+async fn a_batch_submit_costs_one_token_per_transaction() {
+    let config = RpcConfig {
+        rate_limit_per_second: 1,
+        rate_limit_burst: 5,
+        ..test_config()
+    };
+    let fixture = Fixture::start_with(config, 0, 0).await;
+    // One WebSocket connection, so one bucket.
+    let client = fixture.ws().await;
+    let three = vec![transaction(1).to_wire(); 3];
+    assert_eq!(client.tx_submit_batch(&three).await.unwrap().len(), 3);
+    let error = client.tx_submit_batch(&three).await.unwrap_err();
+    assert_eq!(error.code(), Some(codes::RATE_LIMITED));
+}
+
+#[tokio::test]
 async fn undecodable_or_oversized_transactions_are_refused_before_the_mempool() {
     let config = RpcConfig {
         max_tx_bytes: 300,

@@ -1,37 +1,79 @@
-//! `tx_submit`, `tx_get` and `tx_proof`.
+//! `tx_submit`, `tx_submitBatch`, `tx_get` and `tx_proof`.
 
 use cairn_crypto::{Hash, MerkleTree};
 use cairn_storage::TxRecord;
 use cairn_types::{Outcome, Transaction, TypesError, Wire};
 use jsonrpsee::types::ErrorObjectOwned;
 
-use crate::api_error::{internal, not_found, submit_refused, tx_malformed};
+use crate::api_error::{internal, invalid_params, not_found, submit_refused, tx_malformed};
 use crate::hex::{Hex, HexHash};
-use crate::methods::{TX_GET, TX_PROOF};
+use crate::methods::{MAX_SUBMIT_BATCH, TX_GET, TX_PROOF};
 use crate::module::Handler;
 use crate::node_api::{PendingStatus, SubmitError};
-use crate::params::{HashParams, SubmitParams};
-use crate::types::{TxInfo, TxProof, TxStatus, TxSubmitted};
+use crate::params::{HashParams, SubmitBatchParams, SubmitParams};
+use crate::types::{TxInfo, TxProof, TxRefusal, TxStatus, TxSubmitResult, TxSubmitted};
 
 /// `tx_submit`: size check, strict decode, then the mempool's verdict.
 pub(crate) async fn submit(
     handler: &Handler,
     params: SubmitParams,
 ) -> Result<TxSubmitted, ErrorObjectOwned> {
-    let bytes = params.tx.0;
+    let (tx, hash) = decode(handler, &params.tx.0)?;
+    admit(handler, tx, hash).await?;
+    Ok(TxSubmitted {
+        hash: HexHash(hash),
+    })
+}
+
+/// `tx_submitBatch`: each transaction decoded as `tx_submit` would, then all handed to
+/// the mempool at once, so their signatures are checked in one batch and their
+/// acknowledgements written in one synced write. One result per transaction, in order.
+pub(crate) async fn submit_batch(
+    handler: &Handler,
+    params: SubmitBatchParams,
+) -> Result<Vec<TxSubmitResult>, ErrorObjectOwned> {
+    if params.txs.len() > MAX_SUBMIT_BATCH {
+        return Err(invalid_params(format!(
+            "{} transactions in one call; at most {MAX_SUBMIT_BATCH}",
+            params.txs.len()
+        )));
+    }
+    let answers = params.txs.iter().map(|bytes| async move {
+        let (tx, hash) = match decode(handler, &bytes.0) {
+            Ok(decoded) => decoded,
+            Err(error) => return refusal(None, error),
+        };
+        match admit(handler, tx, hash).await {
+            Ok(()) => TxSubmitResult {
+                hash: Some(HexHash(hash)),
+                error: None,
+            },
+            Err(error) => refusal(Some(hash), error),
+        }
+    });
+    Ok(futures::future::join_all(answers).await)
+}
+
+/// The size check and strict decode of a submitted transaction, with its hash.
+fn decode(handler: &Handler, bytes: &[u8]) -> Result<(Transaction, Hash), ErrorObjectOwned> {
     if bytes.len() > handler.max_tx_bytes {
         return Err(submit_refused(&SubmitError::TooLarge {
             size: bytes.len(),
             max: handler.max_tx_bytes,
         }));
     }
-    let tx = Transaction::from_wire(&bytes).map_err(|error| match error {
+    let tx = Transaction::from_wire(bytes).map_err(|error| match error {
         TypesError::TooLarge { len, max, .. } => {
             submit_refused(&SubmitError::TooLarge { size: len, max })
         }
         other => tx_malformed(other),
     })?;
     let hash = tx.hash();
+    Ok((tx, hash))
+}
+
+/// The mempool's verdict on a decoded transaction.
+async fn admit(handler: &Handler, tx: Transaction, hash: Hash) -> Result<(), ErrorObjectOwned> {
     handler
         .ctx
         .node
@@ -39,9 +81,22 @@ pub(crate) async fn submit(
         .await
         .map_err(|e| submit_refused(&e))?;
     tracing::debug!(%hash, "transaction accepted by the mempool");
-    Ok(TxSubmitted {
-        hash: HexHash(hash),
-    })
+    Ok(())
+}
+
+/// A batch entry's refusal, carrying the error `tx_submit` would have answered.
+fn refusal(hash: Option<Hash>, error: ErrorObjectOwned) -> TxSubmitResult {
+    let data = error
+        .data()
+        .and_then(|raw| serde_json::from_str(raw.get()).ok());
+    TxSubmitResult {
+        hash: hash.map(HexHash),
+        error: Some(TxRefusal {
+            code: error.code(),
+            message: error.message().to_string(),
+            data,
+        }),
+    }
 }
 
 /// `tx_get`. Reads the store, then the mempool, then the store again: a transaction

@@ -75,6 +75,11 @@ pub struct BenchReport {
     pub signature_bound: SignatureBound,
     /// `committed_tps / signature_bound.bound_tps`.
     pub bound_ratio: f64,
+    /// Transactions signed before the timed window.
+    pub presigned: u64,
+    /// Transactions the generator had to sign inside the timed window (the pre-signed
+    /// ones ran out, or a refusal changed an account's nonces); 0 in a clean run.
+    pub signed_in_window: u64,
 }
 
 impl BenchReport {
@@ -90,7 +95,8 @@ impl BenchReport {
              submit-to-commit latency: p50 {:.0} ms  p90 {:.0} ms  p99 {:.0} ms  max {:.0} ms\n\
              CPU per committed transaction: {} per validator, {} in the load generator\n\
              signature bound here: {:.0} tx/s ({} cores, {:.1} µs per signature in a batch of 256); \
-             committed / bound = {:.3}\n",
+             committed / bound = {:.3}\n\
+             signed before the window {}, inside it {}\n",
             self.validators,
             self.loaded,
             self.accounts,
@@ -112,6 +118,8 @@ impl BenchReport {
             self.signature_bound.cores,
             self.signature_bound.batch_verify_us_per_sig,
             self.bound_ratio,
+            self.presigned,
+            self.signed_in_window,
         )
     }
 }

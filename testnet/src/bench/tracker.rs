@@ -127,6 +127,8 @@ impl Tracker {
             cpu: CpuCost::default(),
             signature_bound: SignatureBound::default(),
             bound_ratio: 0.0,
+            presigned: 0,
+            signed_in_window: 0,
         }
     }
 }

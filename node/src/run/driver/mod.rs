@@ -2,9 +2,11 @@
 //!
 //! One task runs [`Driver::run`]: it turns network messages, timers, fetched blocks and
 //! the mempool into [`Event`]s for the core and performs the core's [`Action`]s in
-//! order — durable writes (safety state, voted blocks, commits) complete before any
+//! order — durable writes of the safety state and voted blocks complete before any
 //! later action of the same batch, so no vote or timeout leaves before the state that
 //! protects it is on disk (consensus/README.md, "Actions and the driver's duties").
+//! Commits are executed and written by a committer thread in commit order, off the
+//! voting path (`commit`).
 
 mod actions;
 mod commit;
@@ -64,8 +66,13 @@ pub struct Driver {
     pending_heights: HashMap<Hash, cairn_types::Height>,
     /// When each block in `recent` was first seen here (for the commit latency metric).
     seen: HashMap<Hash, Instant>,
-    /// The state hash after the committed head.
+    /// The state hash after the executed head.
     state_root: Hash,
+    /// Executes and stores committed blocks off this task, in order.
+    committer: commit::Committer,
+    /// Height of the last block executed and stored (at most the core's committed
+    /// height: commits in flight are above it).
+    executed: cairn_types::Height,
     heartbeat: Duration,
     /// Transaction bytes a proposal may carry: `max_block_bytes` less the header.
     tx_budget: usize,
@@ -129,8 +136,12 @@ pub struct DriverSetup {
 }
 
 impl Driver {
-    /// A driver ready to [`run`](Driver::run).
-    pub fn new(setup: DriverSetup) -> Driver {
+    /// A driver ready to [`run`](Driver::run); an error if its committer thread cannot
+    /// start.
+    pub fn new(setup: DriverSetup) -> Result<Driver> {
+        let committer = commit::Committer::spawn(setup.shared.clone(), setup.state_root)
+            .map_err(|e| anyhow::anyhow!("cannot start the committer thread: {e}"))?;
+        let executed = setup.core.committed().height;
         let params = &setup.shared.genesis.doc().params;
         let (fetched_tx, fetched_rx) = mpsc::channel(256);
         let limits = verify::BlockLimits {
@@ -159,7 +170,9 @@ impl Driver {
         if let Some(b) = &mut byzantine {
             b.on_start(&setup.net);
         }
-        Driver {
+        Ok(Driver {
+            committer,
+            executed,
             sync_server: crate::run::sync::SyncServer::new(
                 setup.shared.store.clone(),
                 setup.net.clone(),
@@ -191,7 +204,7 @@ impl Driver {
             fetches: fetch::Fetches::new(n),
             fetched_tx,
             fetched_rx,
-        }
+        })
     }
 
     /// Runs until `stop` turns true or a durable write fails (then the error is
@@ -201,6 +214,18 @@ impl Driver {
     /// ([`DriverExit::Behind`]), handing back the inbox for block sync.
     pub async fn run(
         mut self,
+        incoming: Inbox,
+        stop: watch::Receiver<bool>,
+    ) -> Result<(DriverExit, Inbox)> {
+        let exit = self.run_until_exit(incoming, stop).await?;
+        // Commits in flight are written before anyone else (shutdown, block sync)
+        // reads the store.
+        self.finish_commits().await?;
+        Ok(exit)
+    }
+
+    async fn run_until_exit(
+        &mut self,
         mut incoming: Inbox,
         mut stop: watch::Receiver<bool>,
     ) -> Result<(DriverExit, Inbox)> {
@@ -228,6 +253,9 @@ impl Driver {
                         tracing::info!(round, "round timed out");
                         self.step(Event::LocalTimeout { round }).await?;
                     }
+                }
+                Some(done) = self.committer.next_done(), if self.committer.busy() => {
+                    self.on_committed(done)?;
                 }
                 () = payload => self.propose_now().await?,
                 Some(checked) = self.verified_rx.recv() => self.on_verified(checked).await?,

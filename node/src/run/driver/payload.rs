@@ -132,13 +132,14 @@ impl Driver {
             .select(self.max_block_txs, self.tx_budget, &exclude)
     }
 
-    /// Hashes of the transactions in `parent` and its uncommitted ancestors, which a
-    /// new block on `parent` must not repeat. The walk follows the core's own block
-    /// tree, which holds every uncommitted ancestor of a block it extends (the
-    /// driver's bounded copies may lack some, for instance right after a restart);
-    /// committed transactions are out of the mempool already (their nonces are used).
+    /// Hashes of the transactions in `parent` and its ancestors not yet executed,
+    /// which a new block on `parent` must not repeat. The walk follows the core's own
+    /// block tree, which holds every uncommitted ancestor of a block it extends (the
+    /// driver's bounded copies may lack some, for instance right after a restart),
+    /// then the driver's copies of blocks committed and still being executed; executed
+    /// transactions are out of the mempool already (their nonces are used).
     fn txs_above_committed(&self, parent: &Hash) -> HashSet<Hash> {
-        let committed = self.core.committed().height;
+        let committed = self.executed;
         let mut exclude = HashSet::new();
         let mut cursor = *parent;
         while let Some(block) = self
@@ -184,10 +185,10 @@ impl Driver {
         }
     }
 
-    /// Drops the remembered blocks at or below the committed height, and the heights
+    /// Drops the remembered blocks at or below the executed height, and the heights
     /// of the persisted ones (the commit removed them from the store).
     pub(super) fn forget_committed(&mut self) {
-        let committed = self.core.committed().height;
+        let committed = self.executed;
         self.recent.retain_above(committed);
         self.pending_heights.retain(|_, h| *h > committed);
         let recent = &self.recent;

@@ -86,7 +86,8 @@ def main():
     check("merkle-empty root", h(b""), vectors["merkle-empty"]["root"])
 
     genesis_qc = chain_id + u64(0) + u64(0) + bytes(32) + u64(0) + compact(0)
-    header = (chain_id + u64(1) + u64(1) + chain_id + root + bytes(32)
+    # state_height 0 and a zero state_root: the claim that vouches for nothing.
+    header = (chain_id + u64(1) + u64(1) + chain_id + root + u64(0) + bytes(32)
               + (1).to_bytes(2, "little") + u64(1_795_000_000_000) + genesis_qc)
     check("block-header header", header, vectors["block-header"]["header"])
     check("block-header block_id", h(header), vectors["block-header"]["block_id"])

@@ -17,6 +17,11 @@ pub struct BlockInfo {
     pub height: Height,
     /// Its header's timestamp.
     pub timestamp_ms: u64,
+    /// The state height its header vouches for (0 for genesis).
+    pub state_height: Height,
+    /// The state hash its header vouches for (zero for genesis, which vouches for
+    /// nothing).
+    pub state_root: Hash,
 }
 
 impl BlockInfo {
@@ -27,6 +32,8 @@ impl BlockInfo {
             round: 0,
             height: 0,
             timestamp_ms: 0,
+            state_height: 0,
+            state_root: Hash::ZERO,
         }
     }
 
@@ -37,6 +44,8 @@ impl BlockInfo {
             round: block.header.round,
             height: block.header.height,
             timestamp_ms: block.header.timestamp_ms,
+            state_height: block.header.state_height,
+            state_root: block.header.state_root,
         }
     }
 }

@@ -206,9 +206,10 @@ impl Consensus {
             Event::Payload {
                 round,
                 txs,
+                state_height,
                 state_root,
                 now_ms,
-            } => self.on_payload(round, txs, state_root, now_ms),
+            } => self.on_payload(round, txs, (state_height, state_root), now_ms),
             Event::BlockFetched { block } => self.on_block_fetched(block),
         }
         std::mem::take(&mut self.out)

@@ -2,7 +2,8 @@
 
 use cairn_crypto::Hash;
 use cairn_types::{
-    Block, Proposal, QuorumCert, Round, Timeout, TimeoutCert, Transaction, ValidatorId, Vote,
+    Block, Height, Proposal, QuorumCert, Round, Timeout, TimeoutCert, Transaction, ValidatorId,
+    Vote,
 };
 
 use crate::Message;
@@ -33,7 +34,11 @@ pub enum Event {
         round: Round,
         /// Transactions, in order; at most `Config::max_block_txs` are used.
         txs: Vec<Transaction>,
-        /// The driver's execution result to put in the header's `state_root`.
+        /// The height of the driver's last executed block: the header's
+        /// `state_height`, unless the parent vouches for a higher one (then the
+        /// parent's claim is repeated).
+        state_height: Height,
+        /// The state hash after `state_height`: the header's `state_root`.
         state_root: Hash,
         /// The driver's clock, for the header's `timestamp_ms`.
         now_ms: u64,

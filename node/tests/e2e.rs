@@ -325,6 +325,8 @@ fn metrics_are_served(cluster: &Cluster, height: u64) {
             "cairn_node_mempool_size",
             "cairn_node_commit_latency_seconds_bucket",
             "cairn_node_timeouts_total",
+            // Honest validators agree on every executed state.
+            "cairn_node_state_divergences_total 0",
             "cairn_network_connected_peers 3",
             "cairn_rpc_requests_total{method=\"tx_submit\",outcome=\"ok\"}",
         ] {

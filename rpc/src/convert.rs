@@ -114,6 +114,7 @@ pub fn block_info(block: &Block, outcomes: &[Outcome], result: Option<Hash>) -> 
         round: header.round,
         parent: HexHash(header.parent),
         payload_root: HexHash(header.payload_root),
+        state_height: header.state_height,
         state_root: HexHash(header.state_root),
         result_state_root: result.map(HexHash),
         proposer: header.proposer.0,

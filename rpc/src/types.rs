@@ -164,7 +164,10 @@ pub struct BlockInfo {
     pub parent: HexHash,
     /// Merkle root of the transaction hashes.
     pub payload_root: HexHash,
-    /// The header's state root: the proposer's result hash of the chain up to the parent.
+    /// The header's state claim: the height whose state it vouches for
+    /// (docs/PROTOCOL.md §6).
+    pub state_height: u64,
+    /// The header's state claim: the state hash after `state_height`.
     pub state_root: HexHash,
     /// The state hash after executing this block, as this node computed it.
     pub result_state_root: Option<HexHash>,

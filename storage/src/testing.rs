@@ -213,6 +213,7 @@ impl ChainBuilder {
             round,
             parent: self.tip.id,
             payload_root: Block::payload_root_of(&txs),
+            state_height: 0,
             state_root: Hash::ZERO,
             proposer: self.validators.leader(round),
             timestamp_ms: 1_700_000_000_000 + round * 1000,

@@ -146,12 +146,18 @@ pub fn timeout() -> impl Strategy<Value = Timeout> {
 pub fn block_header() -> impl Strategy<Value = BlockHeader> {
     (
         (chain_id(), any::<u64>(), any::<u64>(), hash(), hash()),
-        (hash(), validator_id(), any::<u64>(), quorum_cert()),
+        (
+            any::<u64>(),
+            hash(),
+            validator_id(),
+            any::<u64>(),
+            quorum_cert(),
+        ),
     )
         .prop_map(
             |(
                 (chain_id, height, round, parent, payload_root),
-                (state_root, proposer, timestamp_ms, justify),
+                (state_height, state_root, proposer, timestamp_ms, justify),
             )| {
                 BlockHeader {
                     chain_id,
@@ -159,6 +165,7 @@ pub fn block_header() -> impl Strategy<Value = BlockHeader> {
                     round,
                     parent,
                     payload_root,
+                    state_height,
                     state_root,
                     proposer,
                     timestamp_ms,

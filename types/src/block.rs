@@ -31,8 +31,13 @@ pub struct BlockHeader {
     pub parent: Hash,
     /// Merkle root (see `cairn_crypto::merkle`) of the transaction hashes, in order.
     pub payload_root: Hash,
-    /// Result hash of executing the chain up to and including the parent, as computed
-    /// by the proposer.
+    /// The height of the state the proposer vouches for: the highest block it had
+    /// executed (or that the parent vouched for, if higher), at most `height - 1`, and
+    /// never below the parent's `state_height`.
+    pub state_height: Height,
+    /// The state hash `S` after executing the chain up to `state_height`
+    /// (docs/PROTOCOL.md §11): how validators agree on execution results without
+    /// waiting for execution before they vote.
     pub state_root: Hash,
     /// The validator that proposed it.
     pub proposer: ValidatorId,
@@ -103,6 +108,12 @@ impl Block {
                 "round {} is not above the justify QC's round {}",
                 header.round,
                 header.justify.round()
+            )));
+        }
+        if header.state_height >= header.height {
+            return Err(invalid(format!(
+                "state height {} is not below the block's height",
+                header.state_height
             )));
         }
         let root = Block::payload_root_of(&self.txs);

@@ -87,6 +87,7 @@ fn vectors() -> Vec<(&'static str, Fields)> {
         round: 1,
         parent: chain().0,
         payload_root: tree.root(),
+        state_height: 0,
         state_root: Hash::ZERO,
         proposer: ValidatorId(1),
         timestamp_ms: 1_795_000_000_000,

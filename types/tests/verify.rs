@@ -326,6 +326,7 @@ fn block_on(f: &Fixture, justify: QuorumCert, round: Round, txs: Vec<Transaction
         round,
         parent: justify.block_id(),
         payload_root: Block::payload_root_of(&txs),
+        state_height: 0,
         state_root: Hash::ZERO,
         proposer: f.set.leader(round),
         timestamp_ms: 1_700_000_000_000,

@@ -172,11 +172,10 @@ impl Consensus {
             return;
         }
         let header = &proposal.block.header;
-        if self
-            .tree
-            .info(&header.parent)
-            .is_some_and(|parent| header.timestamp_ms < parent.timestamp_ms)
-        {
+        // Time and the state claim never go back along a chain.
+        if self.tree.info(&header.parent).is_some_and(|parent| {
+            header.timestamp_ms < parent.timestamp_ms || header.state_height < parent.state_height
+        }) {
             return;
         }
         if !self.skip_voted_round_check() && self.resend_vote_for(proposal) {

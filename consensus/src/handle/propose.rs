@@ -1,14 +1,14 @@
 //! Leading a round: ask for a payload, then build, sign and broadcast the block.
 
 use cairn_crypto::Hash;
-use cairn_types::{Block, BlockHeader, BoundedVec, Proposal, Round, Transaction};
+use cairn_types::{Block, BlockHeader, BoundedVec, Height, Proposal, Round, Transaction};
 use parity_scale_codec::Encode;
 
 use crate::{Action, Consensus, Message};
 
 /// Encoded size of a block header apart from its QC: chain id, height, round, parent,
-/// payload root, state root, proposer, timestamp.
-const HEADER_BYTES_BESIDES_QC: usize = 32 + 8 + 8 + 32 + 32 + 32 + 2 + 8;
+/// payload root, state height, state root, proposer, timestamp.
+const HEADER_BYTES_BESIDES_QC: usize = 32 + 8 + 8 + 32 + 32 + 8 + 32 + 2 + 8;
 
 impl Consensus {
     /// Asks the driver for transactions if this validator leads the current round,
@@ -53,7 +53,7 @@ impl Consensus {
         &mut self,
         round: Round,
         mut txs: Vec<Transaction>,
-        state_root: Hash,
+        executed: (Height, Hash),
         now_ms: u64,
     ) {
         if round != self.round
@@ -90,16 +90,21 @@ impl Consensus {
         } else {
             self.last_round_tc.clone()
         };
-        let parent_time = self
-            .tree
-            .info(&justify.block_id())
-            .map_or(0, |p| p.timestamp_ms);
+        let parent = self.tree.info(&justify.block_id());
+        let parent_time = parent.map_or(0, |p| p.timestamp_ms);
+        // The state claim never goes down along a chain: a proposer whose execution
+        // lags repeats its parent's claim (voters check it against their own).
+        let (state_height, state_root) = match parent {
+            Some(p) if p.state_height > executed.0 => (p.state_height, p.state_root),
+            _ => executed,
+        };
         let header = BlockHeader {
             chain_id: self.chain,
             height: justify.data.height.saturating_add(1),
             round,
             parent: justify.block_id(),
             payload_root: Block::payload_root_of(&txs),
+            state_height,
             state_root,
             proposer: self.me,
             timestamp_ms: now_ms.max(parent_time),

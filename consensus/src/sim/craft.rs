@@ -243,6 +243,7 @@ fn unjustified_proposal(ctx: &Ctx<'_>, round: Round) -> Proposal {
         round,
         parent: justify.block_id(),
         payload_root: Block::payload_root_of(&[]),
+        state_height: 0,
         state_root: Hash::ZERO,
         proposer: ctx.me,
         timestamp_ms: 0,

@@ -332,6 +332,7 @@ mod tests {
             round,
             parent: parent.id,
             payload_root: Block::payload_root_of(&[]),
+            state_height: 0,
             state_root: Hash::ZERO,
             proposer: ValidatorId(0),
             timestamp_ms: 0,

@@ -43,6 +43,7 @@ impl World {
             Event::Payload {
                 round,
                 txs,
+                state_height: 0,
                 state_root: Hash::ZERO,
                 now_ms,
             },

@@ -228,6 +228,7 @@ mod tests {
                 round: 1,
                 parent: chain.0,
                 payload_root: Block::payload_root_of(&txs),
+                state_height: 0,
                 state_root: cairn_crypto::Hash::ZERO,
                 proposer: cairn_types::ValidatorId(0),
                 timestamp_ms: 0,

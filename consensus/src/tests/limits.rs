@@ -31,6 +31,7 @@ fn proposal(txs: Vec<Transaction>) -> cairn_types::Proposal {
         round: 1,
         parent: justify.block_id(),
         payload_root: cairn_types::Block::payload_root_of(&txs),
+        state_height: 0,
         state_root: Hash::ZERO,
         proposer: ValidatorId(1),
         timestamp_ms: 10,
@@ -98,6 +99,7 @@ fn the_leader_fills_a_block_only_up_to_its_byte_limit() {
     let actions = leader.handle(Event::Payload {
         round: 1,
         txs: (1..=50).map(tx).collect(),
+        state_height: 0,
         state_root: Hash::ZERO,
         now_ms: 10,
     });

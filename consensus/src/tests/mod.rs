@@ -155,6 +155,7 @@ impl Net {
                         Event::Payload {
                             round,
                             txs,
+                            state_height: 0,
                             state_root: Hash::ZERO,
                             now_ms: round * 10,
                         },
@@ -389,6 +390,7 @@ fn a_replayed_proposal_resends_the_vote_only_a_few_times() {
     let actions = net.nodes[l1].handle(Event::Payload {
         round: 1,
         txs: vec![tx(1)],
+        state_height: 0,
         state_root: Hash::ZERO,
         now_ms: 10,
     });

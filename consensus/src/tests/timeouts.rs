@@ -187,6 +187,7 @@ fn a_lagging_validator_catches_up_from_a_far_proposal_or_timeout() {
         round: far,
         parent: justify.block_id(),
         payload_root: cairn_types::Block::payload_root_of(&[]),
+        state_height: 0,
         state_root: Hash::ZERO,
         proposer: leader,
         timestamp_ms: 1,

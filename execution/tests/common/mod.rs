@@ -110,6 +110,7 @@ pub fn block(height: u64, txs: Vec<Transaction>) -> Block {
         round: height,
         parent: Hash::digest(&height.to_le_bytes()),
         payload_root: Block::payload_root_of(&txs),
+        state_height: 0,
         state_root: Hash::ZERO,
         proposer: ValidatorId(0),
         timestamp_ms: 1_700_000_000_000 + height,

@@ -59,6 +59,9 @@ pub struct NodeMetrics {
     pub commit_latency: Histogram,
     /// Votes this validator signed and sent (re-sends included).
     pub votes: Counter,
+    /// Proposals whose state claim differs from what this node computed at that
+    /// height (docs/PROTOCOL.md §6): honest validators disagree about execution.
+    pub state_divergences: Counter,
     /// 1 while this validator follows without signing because it lost its safety
     /// state (docs/PROTOCOL.md, "Re-entry without safety state"), else 0.
     pub recovering: Gauge,
@@ -85,6 +88,7 @@ impl NodeMetrics {
             block_requests_refused: Counter::default(),
             commit_latency: Histogram::new(exponential_buckets(0.005, 2.0, 14)),
             votes: Counter::default(),
+            state_divergences: Counter::default(),
             recovering: Gauge::default(),
         };
         let r = registry.sub_registry_with_prefix("cairn_node");
@@ -93,6 +97,11 @@ impl NodeMetrics {
             "votes",
             "Votes this validator signed and sent",
             metrics.votes.clone(),
+        );
+        r.register(
+            "state_divergences",
+            "Proposals vouching for another state than this node computed at that height",
+            metrics.state_divergences.clone(),
         );
         r.register(
             "recovering",

@@ -177,6 +177,18 @@ impl Driver {
             self.state_root = *root;
         }
         self.executed = head.height;
+        for (block, root) in batch.blocks.iter().zip(&batch.state_roots) {
+            for d in self.claims.executed(block.header.height, *root) {
+                self.shared.metrics.state_divergences.inc();
+                tracing::error!(
+                    height = d.height,
+                    proposer = d.proposer.0,
+                    claimed = %d.claimed,
+                    ours = %d.ours,
+                    "STATE DIVERGENCE: a committed chain vouches for another state than this node computed at that height"
+                );
+            }
+        }
         self.after_commit(&batch);
         self.forget_committed();
         self.heads.send_replace(head);

@@ -10,6 +10,7 @@ use cairn_types::{BoundedVec, Transaction, ValidatorId};
 use parity_scale_codec::DecodeAll;
 
 use super::Driver;
+use super::claims::ClaimCheck;
 use super::verify::Verified;
 use crate::run::shared::Shared;
 use crate::run::wire::{
@@ -87,6 +88,26 @@ impl Driver {
     /// core refused — an equivocating leader's second block — is not.
     pub(super) async fn on_verified(&mut self, checked: Verified) -> Result<()> {
         let Verified { from, message, .. } = checked;
+        if let Message::Proposal(proposal) = &message
+            && !self.state_claim_holds(&proposal.block.header)
+        {
+            // Not voted for; its certificates still count.
+            let justify = proposal.block.header.justify.clone();
+            let tc = proposal.timeout_cert.clone();
+            self.step(Event::Message {
+                from,
+                message: Message::QuorumCert(justify),
+            })
+            .await?;
+            if let Some(tc) = tc {
+                self.step(Event::Message {
+                    from,
+                    message: Message::TimeoutCert(tc),
+                })
+                .await?;
+            }
+            return Ok(());
+        }
         let proposed = match &message {
             Message::Proposal(proposal) => {
                 let header = &proposal.block.header;
@@ -105,6 +126,28 @@ impl Driver {
             self.remember_if_held(&id);
         }
         Ok(())
+    }
+}
+
+impl Driver {
+    /// Whether a proposal's state claim agrees with this node's execution (or cannot
+    /// be checked yet); a difference is logged and counted.
+    fn state_claim_holds(&mut self, header: &cairn_types::BlockHeader) -> bool {
+        match self.claims.check(header) {
+            ClaimCheck::Differs { ours } => {
+                self.shared.metrics.state_divergences.inc();
+                tracing::error!(
+                    proposer = header.proposer.0,
+                    round = header.round,
+                    state_height = header.state_height,
+                    claimed = %header.state_root,
+                    ours = %ours,
+                    "STATE DIVERGENCE: a proposal vouches for another state than this node computed at that height; not voting for it"
+                );
+                false
+            }
+            ClaimCheck::Agrees | ClaimCheck::Later | ClaimCheck::Unchecked => true,
+        }
     }
 }
 

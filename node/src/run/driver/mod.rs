@@ -9,6 +9,7 @@
 //! voting path (`commit`).
 
 mod actions;
+mod claims;
 mod commit;
 mod evidence;
 mod fetch;
@@ -73,6 +74,8 @@ pub struct Driver {
     /// Height of the last block executed and stored (at most the core's committed
     /// height: commits in flight are above it).
     executed: cairn_types::Height,
+    /// Proposals' state claims, checked against this node's execution.
+    claims: claims::StateClaims,
     heartbeat: Duration,
     /// Transaction bytes a proposal may carry: `max_block_bytes` less the header.
     tx_budget: usize,
@@ -173,6 +176,7 @@ impl Driver {
         Ok(Driver {
             committer,
             executed,
+            claims: claims::StateClaims::new(executed, setup.state_root),
             sync_server: crate::run::sync::SyncServer::new(
                 setup.shared.store.clone(),
                 setup.net.clone(),

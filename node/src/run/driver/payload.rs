@@ -114,12 +114,13 @@ impl Driver {
 
     fn payload(&self, round: cairn_types::Round, txs: Vec<Transaction>) -> Event {
         tracing::debug!(round, txs = txs.len(), "proposing");
-        // Execution results are not bound into headers yet (docs/PROTOCOL.md §6):
-        // every node records its own per-height state hash at commit instead.
+        // The state this node executed last; the core repeats the parent's claim
+        // instead if that is higher (docs/PROTOCOL.md §6).
         Event::Payload {
             round,
             txs,
-            state_root: Hash::ZERO,
+            state_height: self.executed,
+            state_root: self.state_root,
             now_ms: now_ms(),
         }
     }

@@ -587,6 +587,7 @@ pub(super) mod tests {
             round: height,
             parent: Hash::ZERO,
             payload_root: Block::payload_root_of(&txs),
+            state_height: 0,
             state_root: Hash::ZERO,
             proposer: ValidatorId(0),
             timestamp_ms: 0,

@@ -15,8 +15,9 @@ use crate::hex::{Hex, HexHash, HexKey};
 use crate::methods as m;
 use crate::node_api::PeerStatus;
 use crate::types::{
-    AccountInfo, BlockInfo, CommitInfo, ConsensusStatus, HeadEvent, HeadInfo, HealthInfo,
-    StateEntry, TxInfo, TxProof, TxSubmitResult, TxSubmitted, ValidatorsInfo, VersionInfo,
+    AccountInfo, BlockInfo, BlockOutcomes, CommitInfo, ConsensusStatus, HeadEvent, HeadInfo,
+    HealthInfo, StateEntry, TxInfo, TxProof, TxSubmitResult, TxSubmitted, ValidatorsInfo,
+    VersionInfo,
 };
 
 /// Largest request the client sends, in bytes.
@@ -149,6 +150,11 @@ impl Client {
     /// `chain_getBlock` by height (`u64`) or id ([`HexHash`] / [`struct@Hash`]).
     pub async fn chain_get_block(&self, at: impl Into<BlockRef>) -> Result<BlockInfo> {
         self.call(m::CHAIN_GET_BLOCK, &[&at.into()]).await
+    }
+
+    /// `chain_getOutcomes`.
+    pub async fn chain_get_outcomes(&self, at: impl Into<BlockRef>) -> Result<BlockOutcomes> {
+        self.call(m::CHAIN_GET_OUTCOMES, &[&at.into()]).await
     }
 
     /// `chain_getCommit`.

@@ -9,8 +9,8 @@ use crate::error::codes;
 use crate::hex::{Hex, HexHash, HexKey};
 use crate::node_api::PeerStatus;
 use crate::types::{
-    AccountInfo, BlockInfo, CommitInfo, ConsensusStatus, HeadInfo, HealthInfo, StateEntry, TxInfo,
-    TxProof, TxSubmitResult, TxSubmitted, ValidatorsInfo, VersionInfo,
+    AccountInfo, BlockInfo, BlockOutcomes, CommitInfo, ConsensusStatus, HeadInfo, HealthInfo,
+    StateEntry, TxInfo, TxProof, TxSubmitResult, TxSubmitted, ValidatorsInfo, VersionInfo,
 };
 
 /// `tx_submit`.
@@ -27,6 +27,8 @@ pub const TX_PROOF: &str = "tx_proof";
 pub const CHAIN_HEAD: &str = "chain_head";
 /// `chain_getBlock`.
 pub const CHAIN_GET_BLOCK: &str = "chain_getBlock";
+/// `chain_getOutcomes`.
+pub const CHAIN_GET_OUTCOMES: &str = "chain_getOutcomes";
 /// `chain_getCommit`.
 pub const CHAIN_GET_COMMIT: &str = "chain_getCommit";
 /// `chain_subscribeHeads`.
@@ -213,6 +215,18 @@ pub const METHODS: &[MethodSpec] = &[
         )],
         "block",
         schema::<BlockInfo>,
+        &[codes::NOT_FOUND, codes::INTERNAL],
+    ),
+    method(
+        CHAIN_GET_OUTCOMES,
+        "A committed block's transaction hashes and their outcomes, without the transactions: what a client following its submissions needs.",
+        &[param(
+            "at",
+            "A block height (number) or block id (hex string).",
+            schema::<BlockRef>,
+        )],
+        "outcomes",
+        schema::<BlockOutcomes>,
         &[codes::NOT_FOUND, codes::INTERNAL],
     ),
     method(

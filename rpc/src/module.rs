@@ -51,6 +51,7 @@ pub fn build_module(
     register_blocking(&mut module, m::TX_PROOF, tx::proof)?;
     register_blocking(&mut module, m::CHAIN_HEAD, chain::head)?;
     register_blocking(&mut module, m::CHAIN_GET_BLOCK, chain::get_block)?;
+    register_blocking(&mut module, m::CHAIN_GET_OUTCOMES, chain::get_outcomes)?;
     register_blocking(&mut module, m::CHAIN_GET_COMMIT, chain::get_commit)?;
     register_heads_subscription(&mut module)?;
     register_blocking(&mut module, m::STATE_GET, state::state_get)?;

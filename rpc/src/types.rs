@@ -183,6 +183,26 @@ pub struct BlockInfo {
     pub encoded: Hex,
 }
 
+/// A committed block's transaction hashes and outcomes (`chain_getOutcomes`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BlockOutcomes {
+    /// Block id.
+    pub id: HexHash,
+    /// Height.
+    pub height: u64,
+    /// Each transaction's hash and outcome, in block order.
+    pub txs: Vec<TxOutcome>,
+}
+
+/// One transaction's hash and what executing it did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TxOutcome {
+    /// Its hash.
+    pub hash: HexHash,
+    /// What executing it did.
+    pub outcome: ReceiptInfo,
+}
+
 /// A block's justify certificate, summarised.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct JustifyInfo {

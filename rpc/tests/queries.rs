@@ -57,6 +57,20 @@ async fn chain_head_and_blocks_match_the_store() {
         let hashes: Vec<Hash> = by_height.txs.iter().map(|tx| tx.hash.0).collect();
         let stored_hashes: Vec<Hash> = stored.txs.iter().map(Transaction::hash).collect();
         assert_eq!(hashes, stored_hashes);
+        // The light read of the same block: hashes and outcomes only.
+        let light = client.chain_get_outcomes(height).await.unwrap();
+        assert_eq!((light.height, light.id.0), (height, stored.id()));
+        let light_pairs: Vec<_> = light
+            .txs
+            .iter()
+            .map(|t| (t.hash.0, t.outcome.clone()))
+            .collect();
+        let full_pairs: Vec<_> = by_height
+            .txs
+            .iter()
+            .map(|t| (t.hash.0, t.outcome.clone()))
+            .collect();
+        assert_eq!(light_pairs, full_pairs);
         let tx = &by_height.txs[1];
         assert_eq!(tx.sender.0, ChainBuilder::sender());
         assert_eq!(tx.outcome.outcome, OutcomeKind::Applied);
@@ -68,6 +82,11 @@ async fn chain_head_and_blocks_match_the_store() {
 
 #[tokio::test]
 async fn missing_blocks_are_not_found() {
+    let outcomes_fixture = Fixture::start(1, 1).await;
+    let outcomes_client = outcomes_fixture.http().await;
+    let missing = outcomes_client.chain_get_outcomes(9).await.unwrap_err();
+    assert_eq!(missing.code(), Some(codes::NOT_FOUND));
+
     let fixture = Fixture::start(1, 1).await;
     let client = fixture.http().await;
     for error in [

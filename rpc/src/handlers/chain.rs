@@ -1,4 +1,4 @@
-//! `chain_head`, `chain_getBlock` and `chain_getCommit`.
+//! `chain_head`, `chain_getBlock`, `chain_getOutcomes` and `chain_getCommit`.
 
 use cairn_types::Wire;
 use jsonrpsee::types::ErrorObjectOwned;
@@ -7,11 +7,11 @@ use crate::api_error::{internal, not_found};
 use crate::block_ref::BlockRef;
 use crate::convert::{block_info, signers};
 use crate::hex::{Hex, HexHash};
-use crate::methods::{CHAIN_GET_BLOCK, CHAIN_GET_COMMIT, CHAIN_HEAD};
+use crate::methods::{CHAIN_GET_BLOCK, CHAIN_GET_COMMIT, CHAIN_GET_OUTCOMES, CHAIN_HEAD};
 use crate::module::Handler;
 use crate::params::{BlockParams, HeightParams, NoParams};
 use crate::reads::{head_at, outcomes};
-use crate::types::{BlockInfo, CommitInfo, HeadInfo};
+use crate::types::{BlockInfo, BlockOutcomes, CommitInfo, HeadInfo, TxOutcome};
 
 /// `chain_head`.
 pub(crate) fn head(handler: &Handler, _: NoParams) -> Result<HeadInfo, ErrorObjectOwned> {
@@ -30,7 +30,52 @@ pub(crate) fn get_block(
 ) -> Result<BlockInfo, ErrorObjectOwned> {
     let store = &handler.ctx.store;
     let fail = |e: &dyn std::fmt::Display| internal(CHAIN_GET_BLOCK, e);
-    let block = match params.at {
+    let block = committed_block(handler, params.at, CHAIN_GET_BLOCK)?;
+    let outcomes = outcomes(store, &block).map_err(|e| fail(&e))?;
+    let result = store
+        .state_root_at(block.header.height)
+        .map_err(|e| fail(&e))?;
+    Ok(block_info(&block, &outcomes, result))
+}
+
+/// `chain_getOutcomes`: the hashes come from the receipts, so nothing is hashed or
+/// hex-encoded but the hashes themselves.
+pub(crate) fn get_outcomes(
+    handler: &Handler,
+    params: BlockParams,
+) -> Result<BlockOutcomes, ErrorObjectOwned> {
+    let store = &handler.ctx.store;
+    let fail = |e: &dyn std::fmt::Display| internal(CHAIN_GET_OUTCOMES, e);
+    let block = committed_block(handler, params.at, CHAIN_GET_OUTCOMES)?;
+    let height = block.header.height;
+    let txs = (0..block.txs.len() as u32)
+        .map(|index| match store.receipt(height, index) {
+            Ok(Some(receipt)) => Ok(TxOutcome {
+                hash: HexHash(receipt.tx_hash),
+                outcome: (&receipt.outcome).into(),
+            }),
+            Ok(None) => Err(fail(&format!(
+                "a committed transaction has no receipt (height {height} index {index})"
+            ))),
+            Err(e) => Err(fail(&e)),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(BlockOutcomes {
+        id: HexHash(block.id()),
+        height,
+        txs,
+    })
+}
+
+/// The committed block `at` names, or `NOT_FOUND`.
+fn committed_block(
+    handler: &Handler,
+    at: BlockRef,
+    method: &str,
+) -> Result<cairn_types::Block, ErrorObjectOwned> {
+    let store = &handler.ctx.store;
+    let fail = |e: &dyn std::fmt::Display| internal(method, e);
+    let block = match at {
         BlockRef::Height(0) => {
             return Err(not_found(
                 "height 0 is the implicit genesis block: it has no header or transactions \
@@ -46,11 +91,7 @@ pub(crate) fn get_block(
             .map_err(|e| fail(&e))?
             .ok_or_else(|| not_found(format!("no committed block with id 0x{id}")))?,
     };
-    let outcomes = outcomes(store, &block).map_err(|e| fail(&e))?;
-    let result = store
-        .state_root_at(block.header.height)
-        .map_err(|e| fail(&e))?;
-    Ok(block_info(&block, &outcomes, result))
+    Ok(block)
 }
 
 /// `chain_getCommit`: the certificate stored at the lowest height ≥ `height`.

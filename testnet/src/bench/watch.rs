@@ -1,4 +1,5 @@
-//! Following commits: one WebSocket subscription, each new block's transactions.
+//! Following commits: one WebSocket subscription, and each new block's transaction
+//! hashes and outcomes (`chain_getOutcomes`, not the whole block).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -22,7 +23,7 @@ pub async fn follow(client: Client, from: u64, tracker: Arc<Tracker>) {
         if head.tx_count == 0 {
             continue;
         }
-        match client.chain_get_block(head.height).await {
+        match client.chain_get_outcomes(head.height).await {
             Ok(block) => {
                 for tx in block.txs {
                     let applied = tx.outcome.outcome == OutcomeKind::Applied;

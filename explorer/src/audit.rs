@@ -1,12 +1,15 @@
 //! `verify`: audits the whole chain from genesis to head against the genesis — offline
 //! with [`cairn_storage::Store::verify_chain`], online by fetching every block and
-//! commit certificate over JSON-RPC and running the same [`ChainAudit`] locally.
+//! commit certificate over JSON-RPC and running the same [`ChainAudit`] locally — and,
+//! given the genesis state, re-executes it (crate::replay) and compares every outcome
+//! and state hash the source recorded.
 
 use std::sync::Arc;
 
+use cairn_crypto::Hash;
 use cairn_rpc::HexHash;
 use cairn_rpc::codes;
-use cairn_rpc::types::BlockRef;
+use cairn_rpc::types::{BlockRef, ReceiptInfo};
 use cairn_storage::audit::{self, BlockEvidence, ChainAudit};
 use cairn_storage::{ChainFault, Store};
 use cairn_types::{Block, Height, Transaction};
@@ -15,6 +18,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::local::LocalNode;
 use crate::progress::Progress;
 use crate::render::ChainReport;
+use crate::replay::{self, GenesisState, Replay, ReplayReport};
 use crate::{ExplorerError, Result, Source, TrustRoot};
 
 /// Blocks requested ahead of the one being checked, over RPC.
@@ -54,7 +58,12 @@ async fn verify_store(
     .await
     .map_err(|e| ExplorerError::Internal(format!("the audit thread failed: {e}")))?;
     let report = audited.map_err(|e| ExplorerError::store(path.clone(), e))?;
+    let replay = match &trust.genesis_state {
+        Some(genesis) => Some(replay_store(local, trust.chain, genesis, report.head.height).await?),
+        None => None,
+    };
     Ok(ChainReport {
+        replay,
         valid: true,
         source: path.display().to_string(),
         blocks: report.blocks,
@@ -74,24 +83,43 @@ async fn verify_over_rpc(
     let head = source.head().await?;
     tracing::info!(head = head.height, source = %source.describe(), "auditing the chain over RPC");
     let mut audit = ChainAudit::new(&trust.chain, &trust.validators);
+    let mut replay = trust
+        .genesis_state
+        .as_ref()
+        .map(|genesis| (Replay::new(trust.chain, genesis), Window::default()));
     let mut certificates = Certificates::default();
     let mut blocks = futures::stream::iter(1..=head.height)
         .map(|height| fetch_block(source, height))
         .buffered(BLOCKS_IN_FLIGHT);
-    while let Some((id, block)) = blocks.try_next().await? {
+    while let Some(fetched) = blocks.try_next().await? {
         let height = audit.next_height();
+        let block = &fetched.block;
         let tx_hashes: Vec<_> = block.txs.iter().map(Transaction::hash).collect();
         let certificate = certificates.stored_at(source, height).await?;
         audit.check_block(BlockEvidence {
-            id: &id,
+            id: &fetched.id,
             header: &block.header,
             tx_hashes: &tx_hashes,
             certificate: certificate.as_deref(),
         })?;
+        if let Some((replay, window)) = &mut replay {
+            window.push(fetched);
+            if window.full() {
+                window.replay(replay)?;
+            }
+        }
         progress.update(height, head.height);
     }
     let summary = audit.finish(head.height, &head.block_id.0)?;
+    let replay = match replay {
+        Some((mut replay, mut window)) => {
+            window.replay(&mut replay)?;
+            Some(replay.report())
+        }
+        None => None,
+    };
     Ok(ChainReport {
+        replay,
         valid: true,
         source: source.describe(),
         blocks: summary.blocks,
@@ -102,9 +130,19 @@ async fn verify_over_rpc(
     })
 }
 
+/// A block as a node served it: the id it states, the block decoded from its
+/// `encoded` bytes, and what the node recorded executing it did.
+struct Fetched {
+    id: Hash,
+    block: Block,
+    outcomes: Vec<ReceiptInfo>,
+    result_state_root: Option<Hash>,
+}
+
 /// The block at `height` as the node states its id, decoded from its `encoded` bytes
-/// (the summary fields of the answer are not used: they are not what is checked).
-async fn fetch_block(source: &Source, height: Height) -> Result<(cairn_crypto::Hash, Block)> {
+/// (the other summary fields of the answer are not used: they are not what is
+/// checked), with the outcomes and state hash the node recorded.
+async fn fetch_block(source: &Source, height: Height) -> Result<Fetched> {
     let info = match source.block(BlockRef::Height(height)).await {
         Err(ExplorerError::Rpc { source, .. }) if source.code() == Some(codes::NOT_FOUND) => {
             return Err(ExplorerError::InvalidChain {
@@ -115,7 +153,145 @@ async fn fetch_block(source: &Source, height: Height) -> Result<(cairn_crypto::H
         other => other?,
     };
     let block: Block = audit::decode(height, "block", &info.encoded.0)?;
-    Ok((info.id.0, block))
+    Ok(Fetched {
+        id: info.id.0,
+        block,
+        outcomes: info.txs.into_iter().map(|tx| tx.outcome).collect(),
+        result_state_root: info.result_state_root.map(|h| h.0),
+    })
+}
+
+/// Blocks fetched and audited, waiting to be re-executed together (their signatures
+/// are checked in one parallel pass).
+#[derive(Default)]
+struct Window {
+    blocks: Vec<Fetched>,
+    txs: usize,
+}
+
+impl Window {
+    fn push(&mut self, fetched: Fetched) {
+        self.txs += fetched.block.txs.len();
+        self.blocks.push(fetched);
+    }
+
+    fn full(&self) -> bool {
+        self.txs >= replay::WINDOW_TXS
+    }
+
+    /// Re-executes the window and compares what the node recorded.
+    fn replay(&mut self, replay: &mut Replay) -> Result<()> {
+        let fetched = std::mem::take(&mut self.blocks);
+        self.txs = 0;
+        let blocks: Vec<Block> = fetched.iter().map(|f| f.block.clone()).collect();
+        let results = replay.run(&blocks)?;
+        for (f, result) in fetched.iter().zip(&results) {
+            let recorded = Recorded {
+                outcomes: f.outcomes.iter().map(|o| format!("{o:?}")).collect(),
+                state_root: f.result_state_root,
+            };
+            let computed: Vec<String> = result
+                .receipts
+                .iter()
+                .map(|r| format!("{:?}", ReceiptInfo::from(&r.outcome)))
+                .collect();
+            recorded.compare(f.block.header.height, &computed, &result.state_root)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a source recorded about one block's execution, in a comparable form.
+struct Recorded {
+    outcomes: Vec<String>,
+    state_root: Option<Hash>,
+}
+
+impl Recorded {
+    /// The first difference from re-execution, as a fault at `height`.
+    fn compare(&self, height: Height, computed: &[String], state_root: &Hash) -> Result<()> {
+        let fault = |fault| ExplorerError::InvalidChain { height, fault };
+        for (index, (recorded, computed)) in self.outcomes.iter().zip(computed).enumerate() {
+            if recorded != computed {
+                return Err(fault(ChainFault::OutcomeMismatch {
+                    index: index as u32,
+                    recorded: recorded.clone(),
+                    computed: computed.clone(),
+                }));
+            }
+        }
+        if self.outcomes.len() != computed.len() {
+            return Err(fault(ChainFault::OutcomeMismatch {
+                index: self.outcomes.len().min(computed.len()) as u32,
+                recorded: format!("{} outcomes", self.outcomes.len()),
+                computed: format!("{} outcomes", computed.len()),
+            }));
+        }
+        match self.state_root {
+            Some(recorded) if recorded != *state_root => Err(fault(ChainFault::ResultState {
+                recorded,
+                computed: *state_root,
+            })),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Offline: re-executes the stored chain up to `head` and compares the stored
+/// receipts and state hashes, on a blocking thread.
+async fn replay_store(
+    local: &LocalNode,
+    chain: cairn_types::ChainId,
+    genesis: &GenesisState,
+    head: Height,
+) -> Result<ReplayReport> {
+    let store: Arc<Store> = Arc::clone(local.store());
+    let path = local.path().to_path_buf();
+    let genesis = genesis.clone();
+    tokio::task::spawn_blocking(move || {
+        let fail = |e| ExplorerError::store(path.clone(), e);
+        let mut replay = Replay::new(chain, &genesis);
+        let mut height = 1;
+        while height <= head {
+            let mut blocks = Vec::new();
+            let mut txs = 0;
+            while height <= head && txs < replay::WINDOW_TXS {
+                let block = store.block_at(height).map_err(fail)?.ok_or_else(|| {
+                    ExplorerError::InvalidChain {
+                        height,
+                        fault: ChainFault::MissingBlock,
+                    }
+                })?;
+                txs += block.txs.len();
+                blocks.push(block);
+                height += 1;
+            }
+            let results = replay.run(&blocks)?;
+            for (block, result) in blocks.iter().zip(&results) {
+                let at = block.header.height;
+                let outcomes = (0..block.txs.len() as u32)
+                    .map(|i| {
+                        let receipt = store.receipt(at, i).map_err(fail)?;
+                        Ok(receipt
+                            .map_or_else(|| "none".to_string(), |r| format!("{:?}", r.outcome)))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let recorded = Recorded {
+                    outcomes,
+                    state_root: store.state_root_at(at).map_err(fail)?,
+                };
+                let computed: Vec<String> = result
+                    .receipts
+                    .iter()
+                    .map(|r| format!("{:?}", r.outcome))
+                    .collect();
+                recorded.compare(at, &computed, &result.state_root)?;
+            }
+        }
+        Ok(replay.report())
+    })
+    .await
+    .map_err(|e| ExplorerError::Internal(format!("the replay thread failed: {e}")))?
 }
 
 /// The commit certificates as the node serves them: `chain_getCommit(h)` answers with

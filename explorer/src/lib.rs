@@ -13,7 +13,9 @@
 //!   thing wrong as a [`prove::ProofFault`].
 //! * [`audit::verify_chain`] audits genesis to head: offline with
 //!   `Store::verify_chain`, online by fetching every block and certificate and running
-//!   the same [`cairn_storage::audit::ChainAudit`] locally.
+//!   the same [`cairn_storage::audit::ChainAudit`] locally; with the genesis state it
+//!   also re-executes the chain ([`replay`]): every client signature checked, every
+//!   outcome, state hash and header state claim compared.
 //! * [`cli::run`] runs one command of the command line ([`cli::ExplorerArgs`]), printing
 //!   tables or JSON; [`Explorer`] does the same into any writer.
 //!
@@ -31,6 +33,7 @@ pub mod parse;
 mod progress;
 pub mod prove;
 pub mod render;
+pub mod replay;
 mod source;
 mod trust;
 pub mod watch;

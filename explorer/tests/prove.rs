@@ -235,6 +235,7 @@ async fn tampered_headers_are_rejected() {
     let other_chain = TrustRoot {
         chain: ChainId(Hash::digest(b"another chain")),
         validators: trust().validators,
+        genesis_state: None,
     };
     assert!(matches!(
         verify_tx_proof(&genuine, &hash, &other_chain).unwrap_err(),
@@ -321,6 +322,7 @@ async fn tampered_certificates_are_rejected() {
                 .collect(),
         )
         .unwrap(),
+        genesis_state: None,
     };
     assert!(matches!(
         verify_tx_proof(&genuine, &hash, &strangers).unwrap_err(),

@@ -111,7 +111,8 @@ async fn an_altered_header_is_caught_over_rpc() {
 fn flip_state_root(store: &cairn_storage::Store, height: u64) -> Hash {
     let id = store.block_id_at(height).unwrap().unwrap();
     let mut bytes = store.raw_get(CF_HEADERS, id.as_bytes()).unwrap().unwrap();
-    bytes[32 + 8 + 8 + 32 + 32] ^= 0x01;
+    // chain id, height, round, parent, payload root, state height: then the root.
+    bytes[32 + 8 + 8 + 32 + 32 + 8] ^= 0x01;
     store.raw_put(CF_HEADERS, id.as_bytes(), &bytes).unwrap();
     Hash::digest(&bytes)
 }
@@ -161,6 +162,7 @@ async fn a_chain_of_other_validators_fails_at_the_first_signed_certificate() {
     let trust = TrustRoot {
         chain: trust().chain,
         validators: ValidatorSet::new(strangers).unwrap(),
+        genesis_state: None,
     };
     let explorer = Explorer::new(
         Source::connect(&served.url).await.unwrap(),

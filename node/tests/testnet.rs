@@ -147,6 +147,19 @@ fn testnet_up_bench_verify_prove_down() {
         verify["transactions"].as_u64().unwrap() >= committed,
         "{verify}"
     );
+    // The chain was re-executed from the genesis: every signature checked, every
+    // outcome and state hash the node recorded and every header's state claim agreed.
+    let replay = &verify["replay"];
+    assert_eq!(replay["transactions"], verify["transactions"], "{verify}");
+    assert_eq!(
+        replay["signatures_checked"], verify["transactions"],
+        "{verify}"
+    );
+    assert_eq!(replay["bad_signatures"], 0, "{verify}");
+    assert!(
+        replay["state_claims_checked"].as_u64().unwrap() > 0,
+        "{verify}"
+    );
 
     // A committed transaction: the first block with one.
     let head = cairn_json(&["explorer", "--rpc", &rpc, "head"]);

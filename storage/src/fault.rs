@@ -168,4 +168,43 @@ pub enum ChainFault {
         /// Its id.
         id: Hash,
     },
+    /// The header's state claim is below its parent's (claims never go back).
+    #[error("state claim of height {state_height} is below the parent's {parent}")]
+    StateClaimBackwards {
+        /// This header's `state_height`.
+        state_height: Height,
+        /// The parent's.
+        parent: Height,
+    },
+    /// The header vouches for another state than re-executing the chain gives.
+    #[error(
+        "header vouches for state {claimed} at height {state_height}, but re-executing the \
+         chain gives {computed}"
+    )]
+    StateClaim {
+        /// The height it vouches for.
+        state_height: Height,
+        /// What it claims.
+        claimed: Hash,
+        /// What re-execution gives.
+        computed: Hash,
+    },
+    /// A transaction's recorded outcome is not what re-executing the chain gives.
+    #[error("transaction {index} is recorded as {recorded}, but re-executing gives {computed}")]
+    OutcomeMismatch {
+        /// Its position.
+        index: u32,
+        /// The outcome the source recorded.
+        recorded: String,
+        /// The outcome re-execution gives.
+        computed: String,
+    },
+    /// The source's state hash after this block is not what re-executing gives.
+    #[error("the source records state {recorded} after this block, re-executing gives {computed}")]
+    ResultState {
+        /// What the source records.
+        recorded: Hash,
+        /// What re-execution gives.
+        computed: Hash,
+    },
 }

@@ -36,6 +36,8 @@ pub struct ChainBuilder {
     next_round: Round,
     nonce: u64,
     txs_per_block: usize,
+    /// The state claim of the blocks built next (`state_height`, `state_root`).
+    state_claim: (Height, Hash),
 }
 
 impl ChainBuilder {
@@ -82,7 +84,13 @@ impl ChainBuilder {
             next_round: 1,
             nonce: 0,
             txs_per_block,
+            state_claim: (0, Hash::ZERO),
         }
+    }
+
+    /// Makes the blocks built from now on vouch for `root` as the state after `height`.
+    pub fn claim_state(&mut self, height: Height, root: Hash) {
+        self.state_claim = (height, root);
     }
 
     /// A builder that continues the chain stored in `store` (built by a `ChainBuilder`).
@@ -140,6 +148,11 @@ impl ChainBuilder {
     /// Builds the next block (with `txs_per_block` transactions) and makes it the tip.
     pub fn next_block(&mut self) -> Block {
         let txs: Vec<Transaction> = (0..self.txs_per_block).map(|_| self.next_tx()).collect();
+        self.next_block_with(txs)
+    }
+
+    /// Builds the next block carrying `txs` and makes it the tip.
+    pub fn next_block_with(&mut self, txs: Vec<Transaction>) -> Block {
         let block = self.block_on_tip(txs);
         self.tip = Tip {
             id: block.id(),
@@ -157,6 +170,12 @@ impl ChainBuilder {
     /// certificate of a child of the last block, which proves it committed.
     pub fn next_commit(&mut self, blocks: usize) -> CommitBatch {
         let blocks: Vec<Block> = (0..blocks).map(|_| self.next_block()).collect();
+        self.commit_of(blocks)
+    }
+
+    /// The commit of `blocks` (the builder's latest, lowest first) with made-up
+    /// results, as [`ChainBuilder::next_commit`] writes them.
+    pub fn commit_of(&mut self, blocks: Vec<Block>) -> CommitBatch {
         let mut receipts = Vec::new();
         let mut changes = Vec::new();
         for block in &blocks {
@@ -213,8 +232,8 @@ impl ChainBuilder {
             round,
             parent: self.tip.id,
             payload_root: Block::payload_root_of(&txs),
-            state_height: 0,
-            state_root: Hash::ZERO,
+            state_height: self.state_claim.0,
+            state_root: self.state_claim.1,
             proposer: self.validators.leader(round),
             timestamp_ms: 1_700_000_000_000 + round * 1000,
             justify: self.tip_qc(),
@@ -223,7 +242,8 @@ impl ChainBuilder {
         Block { header, txs }
     }
 
-    fn next_tx(&mut self) -> Transaction {
+    /// A Put signed by the builder's sender with its next nonce.
+    pub fn next_tx(&mut self) -> Transaction {
         let nonce = self.nonce;
         self.nonce += 1;
         let payload = TxPayload {

@@ -179,7 +179,7 @@ impl View for AccountView {
 }
 
 /// What a successful `verify` checked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChainReport {
     /// Always true: a failed audit is an error.
     pub valid: bool,
@@ -195,6 +195,9 @@ pub struct ChainReport {
     pub head_height: u64,
     /// The head's id.
     pub head_id: HexHash,
+    /// What re-executing the chain covered (absent when the trust root had no genesis
+    /// state).
+    pub replay: Option<crate::replay::ReplayReport>,
 }
 
 impl View for ChainReport {
@@ -213,6 +216,20 @@ impl View for ChainReport {
                 .add("head id", self.head_id)
                 .render(),
         );
+        if let Some(replay) = &self.replay {
+            text.push_str(&format!(
+                "\nre-executed from the genesis state: every client signature checked, every \
+                 outcome, state hash and header state claim compared\n\n{}",
+                Fields::new()
+                    .add("transactions", replay.transactions)
+                    .add("signatures", replay.signatures_checked)
+                    .add("bad signatures", replay.bad_signatures)
+                    .add("state claims", replay.state_claims_checked)
+                    .add("state root", &replay.state_root)
+                    .add("rate", format!("{:.0} tx/s", replay.tx_per_s))
+                    .render()
+            ));
+        }
         text
     }
 }

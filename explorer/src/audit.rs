@@ -18,7 +18,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::local::LocalNode;
 use crate::progress::Progress;
 use crate::render::ChainReport;
-use crate::replay::{self, GenesisState, Replay, ReplayReport};
+use crate::replay::{self, GenesisState, Replay, ReplayReport, Verdicts};
 use crate::{ExplorerError, Result, Source, TrustRoot};
 
 /// Blocks requested ahead of the one being checked, over RPC.
@@ -40,27 +40,41 @@ pub async fn verify_chain(
     report
 }
 
-/// Offline: the store's own audit, on a blocking thread.
+/// Offline: the store's own audit on a blocking thread and, with the genesis state,
+/// the replay on another at the same time. When both find a fault, the lower one is
+/// reported (the structural one at the same height).
 async fn verify_store(
     local: &LocalNode,
     trust: &TrustRoot,
     progress: &Progress,
 ) -> Result<ChainReport> {
     let store: Arc<Store> = Arc::clone(local.store());
-    let trust = trust.clone();
-    let bar = progress.clone();
     let path = local.path().to_path_buf();
-    let audited = tokio::task::spawn_blocking(move || {
-        store.verify_chain(&trust.validators, &trust.chain, |height, head| {
-            bar.update(height, head)
+    let head = store
+        .head()
+        .map_err(|e| ExplorerError::store(path.clone(), e))?;
+    let audit = {
+        let (trust, bar) = (trust.clone(), progress.clone());
+        tokio::task::spawn_blocking(move || {
+            store.verify_chain(&trust.validators, &trust.chain, |height, head| {
+                bar.update(height, head)
+            })
         })
-    })
-    .await
-    .map_err(|e| ExplorerError::Internal(format!("the audit thread failed: {e}")))?;
-    let report = audited.map_err(|e| ExplorerError::store(path.clone(), e))?;
-    let replay = match &trust.genesis_state {
-        Some(genesis) => Some(replay_store(local, trust.chain, genesis, report.head.height).await?),
-        None => None,
+    };
+    let replay = async {
+        match &trust.genesis_state {
+            Some(genesis) => Some(replay_store(local, trust.chain, genesis, head.height).await),
+            None => None,
+        }
+    };
+    let (audited, replayed) = tokio::join!(audit, replay);
+    let audited = audited
+        .map_err(|e| ExplorerError::Internal(format!("the audit thread failed: {e}")))?
+        .map_err(|e| ExplorerError::store(path.clone(), e));
+    let (report, replay) = match (audited, replayed.transpose()) {
+        (Err(a), Err(b)) => return Err(lower_fault(a, b)),
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+        (Ok(report), Ok(replay)) => (report, replay),
     };
     Ok(ChainReport {
         replay,
@@ -72,6 +86,18 @@ async fn verify_store(
         head_height: report.head.height,
         head_id: HexHash(report.head.id),
     })
+}
+
+/// Of two faults found by the structural audit (`first`) and the replay, the one at
+/// the lower height; `first` when they are at the same height or not both faults.
+fn lower_fault(first: ExplorerError, second: ExplorerError) -> ExplorerError {
+    match (&first, &second) {
+        (
+            ExplorerError::InvalidChain { height: a, .. },
+            ExplorerError::InvalidChain { height: b, .. },
+        ) if b < a => second,
+        _ => first,
+    }
 }
 
 /// Online: every block and certificate fetched, every check done here.
@@ -238,7 +264,8 @@ impl Recorded {
 }
 
 /// Offline: re-executes the stored chain up to `head` and compares the stored
-/// receipts and state hashes, on a blocking thread.
+/// receipts and state hashes, on a blocking thread. The next window of blocks is read
+/// and its signatures checked while the current one executes.
 async fn replay_store(
     local: &LocalNode,
     chain: cairn_types::ChainId,
@@ -249,49 +276,86 @@ async fn replay_store(
     let path = local.path().to_path_buf();
     let genesis = genesis.clone();
     tokio::task::spawn_blocking(move || {
-        let fail = |e| ExplorerError::store(path.clone(), e);
         let mut replay = Replay::new(chain, &genesis);
-        let mut height = 1;
-        while height <= head {
-            let mut blocks = Vec::new();
-            let mut txs = 0;
-            while height <= head && txs < replay::WINDOW_TXS {
-                let block = store.block_at(height).map_err(fail)?.ok_or_else(|| {
-                    ExplorerError::InvalidChain {
-                        height,
-                        fault: ChainFault::MissingBlock,
-                    }
-                })?;
-                txs += block.txs.len();
-                blocks.push(block);
-                height += 1;
-            }
-            let results = replay.run(&blocks)?;
-            for (block, result) in blocks.iter().zip(&results) {
-                let at = block.header.height;
-                let outcomes = (0..block.txs.len() as u32)
-                    .map(|i| {
-                        let receipt = store.receipt(at, i).map_err(fail)?;
-                        Ok(receipt
-                            .map_or_else(|| "none".to_string(), |r| format!("{:?}", r.outcome)))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let recorded = Recorded {
-                    outcomes,
-                    state_root: store.state_root_at(at).map_err(fail)?,
-                };
-                let computed: Vec<String> = result
-                    .receipts
-                    .iter()
-                    .map(|r| format!("{:?}", r.outcome))
-                    .collect();
-                recorded.compare(at, &computed, &result.state_root)?;
-            }
+        let mut next = 1;
+        let mut window = read_window(&store, &path, &mut next, head)?;
+        let mut verdicts = Verdicts::check(&window);
+        while !window.is_empty() {
+            let (following, results) = std::thread::scope(|scope| {
+                let (store, path, next) = (&store, &path, &mut next);
+                let reader = scope.spawn(move || {
+                    read_window(store, path, next, head).map(|w| (Verdicts::check(&w), w))
+                });
+                let results = replay.execute(&window, &verdicts);
+                let following = reader.join().unwrap_or_else(|_| {
+                    Err(ExplorerError::Internal("the replay reader failed".into()))
+                });
+                (following, results)
+            });
+            // This window's faults come before anything the reader found further on.
+            compare_stored(&store, &path, &window, &results?)?;
+            (verdicts, window) = following?;
         }
         Ok(replay.report())
     })
     .await
     .map_err(|e| ExplorerError::Internal(format!("the replay thread failed: {e}")))?
+}
+
+/// The stored blocks from `*next` on, up to `head`, about [`replay::WINDOW_TXS`]
+/// transactions' worth; advances `*next` past them.
+fn read_window(
+    store: &Store,
+    path: &std::path::Path,
+    next: &mut Height,
+    head: Height,
+) -> Result<Vec<Block>> {
+    let mut blocks = Vec::new();
+    let mut txs = 0;
+    while *next <= head && txs < replay::WINDOW_TXS {
+        let height = *next;
+        let block = store
+            .block_at(height)
+            .map_err(|e| ExplorerError::store(path.to_path_buf(), e))?
+            .ok_or(ExplorerError::InvalidChain {
+                height,
+                fault: ChainFault::MissingBlock,
+            })?;
+        txs += block.txs.len();
+        blocks.push(block);
+        *next += 1;
+    }
+    Ok(blocks)
+}
+
+/// Compares the receipts and state hashes stored for `blocks` with re-execution's.
+fn compare_stored(
+    store: &Store,
+    path: &std::path::Path,
+    blocks: &[Block],
+    results: &[cairn_execution::BlockResult],
+) -> Result<()> {
+    let fail = |e| ExplorerError::store(path.to_path_buf(), e);
+    for (block, result) in blocks.iter().zip(results) {
+        let at = block.header.height;
+        let outcomes = (0..block.txs.len() as u32)
+            .map(|i| {
+                let receipt = store.receipt(at, i).map_err(fail)?;
+                Ok(receipt.map_or_else(|| "none".to_string(), |r| format!("{:?}", r.outcome)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let recorded = Recorded {
+            outcomes,
+            state_root: store.state_root_at(at).map_err(fail)?,
+        };
+        let computed: Vec<String> = result
+            .receipts
+            .iter()
+            .map(|r| format!("{:?}", r.outcome))
+            .collect();
+        recorded.compare(at, &computed, &result.state_root)?;
+    }
+    Ok(())
 }
 
 /// The commit certificates as the node serves them: `chain_getCommit(h)` answers with

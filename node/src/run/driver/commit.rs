@@ -10,13 +10,12 @@
 //! that commits them among its peers, exactly as when it is killed between a vote and
 //! the commit (docs/EXECUTION.md "Execution off the voting path").
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use cairn_crypto::Hash;
 use cairn_storage::{CommitBatch, Head};
-use cairn_types::{Block, QuorumCert, Transaction};
+use cairn_types::{Block, QuorumCert};
 use tokio::sync::mpsc;
 
 use super::Driver;
@@ -114,15 +113,9 @@ fn run(
 fn execute(shared: &Shared, parent_root: &Hash, job: Job) -> Result<Done> {
     let chain = shared.genesis.chain_id();
     // Transactions in this node's mempool passed its signature check on admission
-    // (the mempool admits nothing else); execution checks only the others.
-    let verified: HashSet<Hash> = {
-        let pool = shared.mempool();
-        job.blocks
-            .iter()
-            .flat_map(|b| b.txs.iter().map(Transaction::hash))
-            .filter(|h| pool.contains(h))
-            .collect()
-    };
+    // (the mempool admits nothing else); execution checks only the others. They stay
+    // in the mempool until this commit is reported done, and execution hashes each
+    // transaction anyway, so it asks the mempool with the hash it has.
     let (batch, head) = crate::run::execute::execute_and_store(
         &shared.store,
         &chain,
@@ -130,7 +123,7 @@ fn execute(shared: &Shared, parent_root: &Hash, job: Job) -> Result<Done> {
         job.certificate,
         Vec::new(),
         parent_root,
-        &|h| verified.contains(h),
+        &|h| shared.mempool().contains(h),
     )?;
     Ok(Done { batch, head })
 }

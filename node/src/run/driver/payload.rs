@@ -16,18 +16,31 @@ pub const MAX_RECENT_BLOCKS: usize = 1_024;
 /// Most encoded bytes of the blocks kept in [`RecentBlocks`].
 pub const MAX_RECENT_BYTES: usize = 256 * 1024 * 1024;
 
-/// Uncommitted blocks the core accepted, bounded in count and bytes, shared cheaply
-/// with the tasks that serve them to peers.
+/// Uncommitted blocks the core accepted, bounded in count and bytes (their
+/// transaction hashes, computed once here, count too), shared cheaply with the tasks
+/// that serve them to peers.
 #[derive(Default)]
 pub struct RecentBlocks {
-    blocks: HashMap<Hash, (Arc<Block>, usize)>,
+    blocks: HashMap<Hash, Recent>,
     bytes: usize,
+}
+
+/// One kept block, its transactions' hashes and the bytes both take.
+struct Recent {
+    block: Arc<Block>,
+    tx_hashes: Vec<Hash>,
+    size: usize,
 }
 
 impl RecentBlocks {
     /// The block `id`, if kept.
     pub fn get(&self, id: &Hash) -> Option<&Arc<Block>> {
-        self.blocks.get(id).map(|(block, _)| block)
+        self.blocks.get(id).map(|recent| &recent.block)
+    }
+
+    /// The hashes of block `id`'s transactions, in order, if it is kept.
+    pub fn tx_hashes(&self, id: &Hash) -> Option<&[Hash]> {
+        self.blocks.get(id).map(|recent| recent.tx_hashes.as_slice())
     }
 
     /// Keeps `block`, dropping the highest kept blocks while over a bound. Returns its
@@ -37,7 +50,7 @@ impl RecentBlocks {
         if self.blocks.contains_key(&id) {
             return (id, true);
         }
-        let size = block.encoded_size();
+        let size = block.encoded_size() + block.txs.len() * std::mem::size_of::<Hash>();
         if size > MAX_RECENT_BYTES {
             return (id, false);
         }
@@ -47,7 +60,16 @@ impl RecentBlocks {
             }
         }
         self.bytes += size;
-        self.blocks.insert(id, (Arc::new(block), size));
+        let tx_hashes = block.txs.iter().map(Transaction::hash).collect();
+        let block = Arc::new(block);
+        self.blocks.insert(
+            id,
+            Recent {
+                block,
+                tx_hashes,
+                size,
+            },
+        );
         (id, true)
     }
 
@@ -55,11 +77,11 @@ impl RecentBlocks {
         let highest = self
             .blocks
             .iter()
-            .max_by_key(|(_, (b, _))| b.header.height)
+            .max_by_key(|(_, recent)| recent.block.header.height)
             .map(|(id, _)| *id);
         match highest.and_then(|id| self.blocks.remove(&id)) {
-            Some((_, size)) => {
-                self.bytes -= size;
+            Some(recent) => {
+                self.bytes -= recent.size;
                 true
             }
             None => false,
@@ -69,10 +91,10 @@ impl RecentBlocks {
     /// Keeps only the blocks above `height`.
     pub fn retain_above(&mut self, height: cairn_types::Height) {
         let mut freed = 0;
-        self.blocks.retain(|_, (b, size)| {
-            let keep = b.header.height > height;
+        self.blocks.retain(|_, recent| {
+            let keep = recent.block.header.height > height;
             if !keep {
-                freed += *size;
+                freed += recent.size;
             }
             keep
         });
@@ -151,7 +173,11 @@ impl Driver {
             if block.header.height <= committed {
                 break;
             }
-            exclude.extend(block.txs.iter().map(|tx| tx.hash()));
+            // Hashed once when the block was remembered; hashed here only if not.
+            match self.recent.tx_hashes(&cursor) {
+                Some(hashes) => exclude.extend(hashes.iter().copied()),
+                None => exclude.extend(block.txs.iter().map(Transaction::hash)),
+            }
             cursor = block.header.parent;
         }
         exclude

@@ -40,7 +40,9 @@ impl RecentBlocks {
 
     /// The hashes of block `id`'s transactions, in order, if it is kept.
     pub fn tx_hashes(&self, id: &Hash) -> Option<&[Hash]> {
-        self.blocks.get(id).map(|recent| recent.tx_hashes.as_slice())
+        self.blocks
+            .get(id)
+            .map(|recent| recent.tx_hashes.as_slice())
     }
 
     /// Keeps `block`, dropping the highest kept blocks while over a bound. Returns its

@@ -8,6 +8,7 @@ use cairn_types::{BoundedBytes, ChainId, Op, Transaction, TxPayload, ValidatorId
 
 use crate::*;
 
+mod claims;
 mod limits;
 mod recovery;
 mod timeouts;
@@ -24,6 +25,12 @@ struct Net {
     /// Every block proposed, as the drivers' stores would hold it: a validator that
     /// lost its data fetches committed blocks from here.
     blocks: std::collections::HashMap<Hash, cairn_types::Block>,
+    /// What each round's leader's driver says it executed (`state_height`,
+    /// `state_root`): nothing by default.
+    executed: fn(u64) -> (cairn_types::Height, Hash),
+    /// A round whose proposal reaches the others rewritten by `rewrite` and signed
+    /// again with the leader's key, as a Byzantine leader would send it.
+    rewrite: Option<(u64, fn(&mut cairn_types::BlockHeader))>,
 }
 
 fn chain() -> ChainId {
@@ -98,6 +105,8 @@ impl Net {
             txs_per_block: 1,
             nonce: 0,
             blocks: std::collections::HashMap::new(),
+            executed: |_| (0, Hash::ZERO),
+            rewrite: None,
         }
     }
 
@@ -131,8 +140,19 @@ impl Net {
                     assert!(persisted_before_send);
                     self.queue.push_back((to, Event::message(me, message)));
                 }
-                Action::Broadcast { message } => {
-                    if let Message::Proposal(p) = &message {
+                Action::Broadcast { mut message } => {
+                    if let Message::Proposal(p) = &mut message {
+                        if let Some((round, rewrite)) = self.rewrite
+                            && p.block.header.round == round
+                        {
+                            rewrite(&mut p.block.header);
+                            let key = &keys(self.nodes.len() as u8)[me.0 as usize];
+                            *p = cairn_types::Proposal::sign(
+                                p.block.clone(),
+                                p.timeout_cert.clone(),
+                                key,
+                            );
+                        }
                         self.blocks.insert(p.block.id(), p.block.clone());
                     }
                     for i in 0..self.nodes.len() as u16 {
@@ -150,13 +170,14 @@ impl Net {
                             tx(self.nonce)
                         })
                         .collect();
+                    let (state_height, state_root) = (self.executed)(round);
                     self.queue.push_back((
                         me,
                         Event::Payload {
                             round,
                             txs,
-                            state_height: 0,
-                            state_root: Hash::ZERO,
+                            state_height,
+                            state_root,
                             now_ms: round * 10,
                         },
                     ));

@@ -30,8 +30,11 @@ struct Net {
     executed: fn(u64) -> (cairn_types::Height, Hash),
     /// A round whose proposal reaches the others rewritten by `rewrite` and signed
     /// again with the leader's key, as a Byzantine leader would send it.
-    rewrite: Option<(u64, fn(&mut cairn_types::BlockHeader))>,
+    rewrite: Option<(u64, HeaderRewrite)>,
 }
+
+/// How a test's Byzantine leader changes its header before signing it again.
+type HeaderRewrite = fn(&mut cairn_types::BlockHeader);
 
 fn chain() -> ChainId {
     ChainId(Hash::digest(b"unit"))

@@ -6,9 +6,8 @@
 //! verified — under that same rule — changes how much work is done here, never the
 //! verdicts (`tests/signature_verdicts.rs`).
 
-use cairn_crypto::{Domain, Hash, SignedItem, find_invalid};
+use cairn_crypto::Hash;
 use cairn_types::Transaction;
-use parity_scale_codec::Encode;
 
 /// For each of `txs` (whose hashes are `hashes`), whether its signature verifies.
 /// Those `verified` names are taken as valid: the caller checked them with
@@ -26,22 +25,9 @@ pub(crate) fn signature_verdicts(
         .enumerate()
         .filter(|(i, _)| !hashes.get(*i).is_some_and(verified))
         .collect();
-    let payloads: Vec<Vec<u8>> = unchecked
-        .iter()
-        .map(|(_, tx)| tx.payload.encode())
-        .collect();
-    let items: Vec<SignedItem<'_>> = unchecked
-        .iter()
-        .zip(&payloads)
-        .map(|((_, tx), payload)| SignedItem {
-            domain: Domain::Tx,
-            message: payload,
-            signer: &tx.payload.sender,
-            signature: &tx.signature,
-        })
-        .collect();
+    let to_check: Vec<&Transaction> = unchecked.iter().map(|(_, tx)| *tx).collect();
     let mut valid = vec![true; txs.len()];
-    for bad in find_invalid(&items) {
+    for bad in Transaction::invalid_signatures(&to_check) {
         if let Some(verdict) = unchecked.get(bad).and_then(|(i, _)| valid.get_mut(*i)) {
             *verdict = false;
         }

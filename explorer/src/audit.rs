@@ -207,21 +207,26 @@ impl Window {
 
     /// Re-executes the window and compares what the node recorded.
     fn replay(&mut self, replay: &mut Replay) -> Result<()> {
-        let fetched = std::mem::take(&mut self.blocks);
         self.txs = 0;
-        let blocks: Vec<Block> = fetched.iter().map(|f| f.block.clone()).collect();
+        // Blocks move into the replay; what the node recorded is kept beside them.
+        let (blocks, recorded): (Vec<Block>, Vec<Recorded>) = std::mem::take(&mut self.blocks)
+            .into_iter()
+            .map(|f| {
+                let recorded = Recorded {
+                    outcomes: f.outcomes.iter().map(|o| format!("{o:?}")).collect(),
+                    state_root: f.result_state_root,
+                };
+                (f.block, recorded)
+            })
+            .unzip();
         let results = replay.run(&blocks)?;
-        for (f, result) in fetched.iter().zip(&results) {
-            let recorded = Recorded {
-                outcomes: f.outcomes.iter().map(|o| format!("{o:?}")).collect(),
-                state_root: f.result_state_root,
-            };
+        for ((block, recorded), result) in blocks.iter().zip(&recorded).zip(&results) {
             let computed: Vec<String> = result
                 .receipts
                 .iter()
                 .map(|r| format!("{:?}", ReceiptInfo::from(&r.outcome)))
                 .collect();
-            recorded.compare(f.block.header.height, &computed, &result.state_root)?;
+            recorded.compare(block.header.height, &computed, &result.state_root)?;
         }
         Ok(())
     }

@@ -14,12 +14,11 @@ use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
-use cairn_crypto::{Domain, Hash, SignedItem, find_invalid};
+use cairn_crypto::Hash;
 use cairn_execution::{BlockResult, MemoryState, execute_blocks_verified};
 use cairn_storage::audit::AuditFault;
 use cairn_storage::{ChainFault, StateChange};
 use cairn_types::{Block, ChainId, Height, Transaction};
-use parity_scale_codec::Encode;
 use serde::Serialize;
 
 use crate::{ExplorerError, Result};
@@ -222,18 +221,7 @@ impl Verdicts {
 fn valid_in(txs: &[&Transaction]) -> Vec<Hash> {
     let mut valid = Vec::with_capacity(txs.len());
     for batch in txs.chunks(BATCH) {
-        let payloads: Vec<Vec<u8>> = batch.iter().map(|tx| tx.payload.encode()).collect();
-        let items: Vec<SignedItem<'_>> = batch
-            .iter()
-            .zip(&payloads)
-            .map(|(tx, payload)| SignedItem {
-                domain: Domain::Tx,
-                message: payload,
-                signer: &tx.payload.sender,
-                signature: &tx.signature,
-            })
-            .collect();
-        let invalid = find_invalid(&items);
+        let invalid = Transaction::invalid_signatures(batch);
         valid.extend(
             batch
                 .iter()

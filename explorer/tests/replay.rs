@@ -22,6 +22,16 @@ fn genesis_state() -> GenesisState {
     GenesisState { changes, root }
 }
 
+/// A new store in `dir` holding the genesis state and no blocks.
+fn store_at_genesis(dir: &std::path::Path) -> Store {
+    let store = Store::open(dir, &ChainBuilder::chain_id()).unwrap();
+    let genesis = genesis_state();
+    store
+        .write_genesis_state(&genesis.changes, &genesis.root)
+        .unwrap();
+    store
+}
+
 fn real_trust() -> TrustRoot {
     TrustRoot {
         genesis_state: Some(genesis_state()),
@@ -48,11 +58,7 @@ fn commit_executed(store: &Store, builder: &mut ChainBuilder, blocks: Vec<Block>
 /// state hashes by height.
 fn executed_chain() -> (TempDir, Vec<Hash>) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), &ChainBuilder::chain_id()).unwrap();
-    let genesis = genesis_state();
-    store
-        .write_genesis_state(&genesis.changes, &genesis.root)
-        .unwrap();
+    let store = store_at_genesis(dir.path());
     let mut builder = ChainBuilder::new(4);
     for commit in 0..3 {
         if commit == 2 {
@@ -177,11 +183,7 @@ async fn a_certified_header_vouching_for_a_wrong_state_is_caught() {
     let dir = tempfile::tempdir().unwrap();
     let wrong = Hash::digest(b"not the state after block 1");
     {
-        let store = Store::open(dir.path(), &ChainBuilder::chain_id()).unwrap();
-        let genesis = genesis_state();
-        store
-            .write_genesis_state(&genesis.changes, &genesis.root)
-            .unwrap();
+        let store = store_at_genesis(dir.path());
         let mut builder = ChainBuilder::new(2);
         let first = vec![builder.next_block()];
         commit_executed(&store, &mut builder, first);
@@ -203,11 +205,7 @@ async fn a_bad_client_signature_recorded_as_applied_is_caught() {
     // records it as applied (with the state that follows) is a lie the replay names.
     let dir = tempfile::tempdir().unwrap();
     {
-        let store = Store::open(dir.path(), &ChainBuilder::chain_id()).unwrap();
-        let genesis = genesis_state();
-        store
-            .write_genesis_state(&genesis.changes, &genesis.root)
-            .unwrap();
+        let store = store_at_genesis(dir.path());
         let mut builder = ChainBuilder::new(0);
         let good = builder.next_tx();
         let mut bad = builder.next_tx();

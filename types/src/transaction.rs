@@ -147,6 +147,24 @@ impl Transaction {
         Hash::digest(&self.encode())
     }
 
+    /// The positions in `txs` of the transactions whose signatures do not verify: one
+    /// batch check, bisected down to the bad ones by [`cairn_crypto::find_invalid`]
+    /// (the one rule, so the verdicts are every validator's).
+    pub fn invalid_signatures(txs: &[&Transaction]) -> Vec<usize> {
+        let payloads: Vec<Vec<u8>> = txs.iter().map(|tx| tx.payload.encode()).collect();
+        let items: Vec<cairn_crypto::SignedItem<'_>> = txs
+            .iter()
+            .zip(&payloads)
+            .map(|(tx, payload)| cairn_crypto::SignedItem {
+                domain: Domain::Tx,
+                message: payload,
+                signer: &tx.payload.sender,
+                signature: &tx.signature,
+            })
+            .collect();
+        cairn_crypto::find_invalid(&items)
+    }
+
     /// Checks the sender's signature (strictly; use batch verification for many).
     pub fn verify_signature(&self) -> Result<()> {
         self.payload

@@ -19,11 +19,20 @@ pub enum Domain {
     Timeout,
     /// A leader's block proposal (`cairn/proposal/v1`).
     Proposal,
+    /// A validator's statement that it stored a batch of transactions
+    /// (`cairn/batch/v1`).
+    Batch,
 }
 
 impl Domain {
     /// Every domain, for tests and documentation.
-    pub const ALL: [Domain; 4] = [Domain::Tx, Domain::Vote, Domain::Timeout, Domain::Proposal];
+    pub const ALL: [Domain; 5] = [
+        Domain::Tx,
+        Domain::Vote,
+        Domain::Timeout,
+        Domain::Proposal,
+        Domain::Batch,
+    ];
 
     /// The ASCII tag prepended to every message signed in this domain.
     pub const fn tag(self) -> &'static [u8] {
@@ -32,6 +41,7 @@ impl Domain {
             Domain::Vote => b"cairn/vote/v1",
             Domain::Timeout => b"cairn/timeout/v1",
             Domain::Proposal => b"cairn/proposal/v1",
+            Domain::Batch => b"cairn/batch/v1",
         }
     }
 

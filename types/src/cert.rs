@@ -195,7 +195,7 @@ impl Wire for QuorumCert {
 }
 
 /// Signers must be known and listed in strictly ascending order (so, distinct).
-fn check_signer_order(
+pub(crate) fn check_signer_order(
     ids: impl Iterator<Item = ValidatorId>,
     validators: &ValidatorSet,
 ) -> std::result::Result<(), String> {

@@ -71,4 +71,14 @@ pub enum TypesError {
         /// What is wrong.
         problem: String,
     },
+    /// A batch, batch vote or proof of availability is not what it claims.
+    #[error("invalid batch {sequence} of validator {author}: {problem}")]
+    InvalidBatch {
+        /// The batch's author.
+        author: crate::ValidatorId,
+        /// Its sequence number.
+        sequence: u64,
+        /// What is wrong.
+        problem: String,
+    },
 }

@@ -18,6 +18,7 @@
 mod account;
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod arbitrary;
+mod batch;
 mod block;
 mod cert;
 pub mod codec;
@@ -29,6 +30,7 @@ mod transaction;
 mod validators;
 
 pub use account::AccountState;
+pub use batch::{Batch, BatchInfo, BatchVote, ProofOfAvailability};
 pub use block::{Block, BlockHeader, Payload, Proposal, proposal_signing_bytes};
 pub use cert::{
     QuorumCert, SignerEntry, Timeout, TimeoutCert, TimeoutEntry, Vote, VoteData,

@@ -17,3 +17,9 @@ pub const MAX_VALIDATORS: usize = 256;
 pub const MAX_CERT_BYTES: usize = 64 * 1024;
 /// Most siblings in a Merkle proof (a tree of 2^64 leaves has 64 levels).
 pub const MAX_PROOF_SIBLINGS: usize = 64;
+/// Most transactions in one batch (docs/DATAPATH.md).
+pub const MAX_BATCH_TXS: usize = 4_000;
+/// Most encoded bytes of one batch's transactions.
+pub const MAX_BATCH_BYTES: usize = 2 * 1024 * 1024;
+/// Most proofs of availability in one proposal.
+pub const MAX_BLOCK_BATCHES: usize = 512;

@@ -1,0 +1,331 @@
+//! Batches of client transactions, disseminated once and certified available.
+//!
+//! A validator groups the transactions its own clients submit into a [`Batch`] and
+//! sends it once to every other validator. A validator that stored the batch durably
+//! and found every transaction signature valid signs its [`BatchInfo`] (a
+//! [`BatchVote`]); `2f + 1` such votes make a [`ProofOfAvailability`]: at least
+//! `f + 1` honest validators hold the batch and serve it. Proposals then carry proofs,
+//! not transaction bytes (docs/PROTOCOL.md §12, docs/DATAPATH.md).
+
+use cairn_crypto::{Domain, Hash, MerkleTree, SecretKey, Signature, SignedItem};
+use parity_scale_codec::{Decode, Encode};
+
+use crate::cert::check_signer_order;
+use crate::codec::{BoundedVec, Wire};
+use crate::limits::{MAX_BATCH_BYTES, MAX_BATCH_TXS, MAX_CERT_BYTES, MAX_VALIDATORS};
+use crate::{
+    ChainId, Result, Round, SignerEntry, Transaction, TypesError, ValidatorId, ValidatorSet,
+};
+
+/// What a batch is, without its transactions: what votes and proofs sign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode)]
+pub struct BatchInfo {
+    /// The validator that made the batch from its clients' transactions.
+    pub author: ValidatorId,
+    /// The author's counter: each batch of an author has a new one, increasing.
+    pub sequence: u64,
+    /// The Merkle root (`cairn_crypto::merkle`) of the transactions' hashes, in order.
+    pub digest: Hash,
+    /// How many transactions.
+    pub txs: u32,
+    /// The transactions' encoded bytes, summed.
+    pub bytes: u32,
+    /// The batch may be proposed in blocks of rounds below this one only; after it,
+    /// every validator may forget the batch unless a committed block holds it.
+    pub expires: Round,
+}
+
+impl BatchInfo {
+    /// The bytes a validator signs (after the `cairn/batch/v1` tag):
+    /// `SCALE(chain_id, info)`.
+    pub fn signing_bytes(&self, chain: &ChainId) -> Vec<u8> {
+        (chain, self).encode()
+    }
+}
+
+/// A batch: its info and its transactions.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Batch {
+    /// What the batch is; `digest`, `txs` and `bytes` must match `txs`.
+    pub info: BatchInfo,
+    /// The transactions, in order.
+    pub txs: BoundedVec<Transaction, MAX_BATCH_TXS>,
+}
+
+impl Batch {
+    /// Makes the batch of `txs` (whose hashes are `hashes`, in order) for `author`.
+    pub fn new(
+        author: ValidatorId,
+        sequence: u64,
+        expires: Round,
+        txs: Vec<Transaction>,
+        hashes: &[Hash],
+    ) -> Result<Batch> {
+        let bytes = txs.iter().map(Encode::encoded_size).sum::<usize>();
+        let info = BatchInfo {
+            author,
+            sequence,
+            digest: MerkleTree::root_of(hashes),
+            txs: count(txs.len())?,
+            bytes: count(bytes)?,
+            expires,
+        };
+        Ok(Batch {
+            info,
+            txs: BoundedVec::new(txs)?,
+        })
+    }
+
+    /// Checks what the batch says about itself (counts, bytes, digest) and returns its
+    /// transactions' hashes, computed once here. Does not check signatures.
+    pub fn check_well_formed(&self) -> Result<Vec<Hash>> {
+        let invalid = |problem: String| TypesError::InvalidBatch {
+            author: self.info.author,
+            sequence: self.info.sequence,
+            problem,
+        };
+        if self.txs.len() != self.info.txs as usize {
+            return Err(invalid(format!(
+                "{} transactions, the info says {}",
+                self.txs.len(),
+                self.info.txs
+            )));
+        }
+        if self.txs.is_empty() {
+            return Err(invalid("a batch holds at least one transaction".into()));
+        }
+        let bytes = self.txs.iter().map(Encode::encoded_size).sum::<usize>();
+        if bytes != self.info.bytes as usize || bytes > MAX_BATCH_BYTES {
+            return Err(invalid(format!(
+                "{bytes} bytes of transactions, the info says {} (at most {MAX_BATCH_BYTES})",
+                self.info.bytes
+            )));
+        }
+        let hashes: Vec<Hash> = self.txs.iter().map(Transaction::hash).collect();
+        let root = MerkleTree::root_of(&hashes);
+        if root != self.info.digest {
+            return Err(invalid(format!(
+                "digest {} is not the transactions' root {root}",
+                self.info.digest
+            )));
+        }
+        Ok(hashes)
+    }
+}
+
+impl Wire for Batch {
+    const MAX_BYTES: usize = MAX_BATCH_BYTES + 1024;
+    const NAME: &'static str = "batch";
+}
+
+fn count(n: usize) -> Result<u32> {
+    u32::try_from(n).map_err(|_| TypesError::TooLarge {
+        what: "batch",
+        len: n,
+        max: u32::MAX as usize,
+    })
+}
+
+/// One validator's signed statement that it stored a batch and checked its
+/// transactions' signatures.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct BatchVote {
+    /// The batch.
+    pub info: BatchInfo,
+    /// Who vouches.
+    pub voter: ValidatorId,
+    /// Signature over `cairn/batch/v1 || SCALE(chain_id, info)`.
+    pub signature: Signature,
+}
+
+impl BatchVote {
+    /// Signs `info` as validator `voter`.
+    pub fn sign(
+        chain: &ChainId,
+        info: BatchInfo,
+        voter: ValidatorId,
+        key: &SecretKey,
+    ) -> BatchVote {
+        let signature = key.sign(Domain::Batch, &info.signing_bytes(chain));
+        BatchVote {
+            info,
+            voter,
+            signature,
+        }
+    }
+
+    /// Checks that the voter is in the set and the signature is theirs.
+    pub fn verify(&self, chain: &ChainId, validators: &ValidatorSet) -> Result<()> {
+        let key = validators.require(self.voter)?;
+        key.verify(
+            Domain::Batch,
+            &self.info.signing_bytes(chain),
+            &self.signature,
+        )?;
+        Ok(())
+    }
+}
+
+impl Wire for BatchVote {
+    const MAX_BYTES: usize = 1024;
+    const NAME: &'static str = "batch vote";
+}
+
+/// A quorum's votes on one [`BatchInfo`]: the batch is stored by at least `f + 1`
+/// honest validators, so any validator can fetch it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct ProofOfAvailability {
+    /// The batch.
+    pub info: BatchInfo,
+    /// `(signer, signature)` pairs, ascending by signer.
+    pub signatures: BoundedVec<SignerEntry, MAX_VALIDATORS>,
+}
+
+impl ProofOfAvailability {
+    /// Builds a proof from votes on `info`, sorting the signers. Does not check
+    /// signatures: verify votes as they arrive, or the result with [`Self::verify`].
+    pub fn from_votes<'a>(
+        info: BatchInfo,
+        votes: impl IntoIterator<Item = &'a BatchVote>,
+    ) -> Result<ProofOfAvailability> {
+        let mut signatures: Vec<SignerEntry> = votes
+            .into_iter()
+            .filter(|vote| vote.info == info)
+            .map(|vote| (vote.voter, vote.signature))
+            .collect();
+        signatures.sort_by_key(|(id, _)| *id);
+        signatures.dedup_by_key(|(id, _)| *id);
+        Ok(ProofOfAvailability {
+            info,
+            signatures: BoundedVec::new(signatures)?,
+        })
+    }
+
+    /// The validators that vouched for the batch, who can be asked for it.
+    pub fn signers(&self) -> impl Iterator<Item = ValidatorId> + '_ {
+        self.signatures.iter().map(|(id, _)| *id)
+    }
+
+    /// Checks the proof: a quorum of distinct known signers in ascending order, every
+    /// signature valid (checked as one batch).
+    pub fn verify(&self, chain: &ChainId, validators: &ValidatorSet) -> Result<()> {
+        let invalid = |problem: String| TypesError::InvalidBatch {
+            author: self.info.author,
+            sequence: self.info.sequence,
+            problem,
+        };
+        check_signer_order(self.signers(), validators).map_err(invalid)?;
+        if self.signatures.len() < validators.quorum() {
+            return Err(invalid(format!(
+                "{} signers, a quorum is {}",
+                self.signatures.len(),
+                validators.quorum()
+            )));
+        }
+        let message = self.info.signing_bytes(chain);
+        let items = self
+            .signatures
+            .iter()
+            .map(|(id, signature)| {
+                Ok(SignedItem {
+                    domain: Domain::Batch,
+                    message: &message,
+                    signer: validators.require(*id)?,
+                    signature,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        cairn_crypto::verify_batch(&items).map_err(|_| invalid("a signature is invalid".into()))
+    }
+}
+
+impl Wire for ProofOfAvailability {
+    const MAX_BYTES: usize = MAX_CERT_BYTES;
+    const NAME: &'static str = "proof of availability";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Op, TxPayload};
+
+    fn validators(n: usize) -> (ValidatorSet, Vec<SecretKey>) {
+        let keys: Vec<SecretKey> = (0..n)
+            .map(|i| SecretKey::from_seed(&[i as u8 + 1; 32]))
+            .collect();
+        let set = ValidatorSet::new(keys.iter().map(SecretKey::public).collect()).expect("set");
+        (set, keys)
+    }
+
+    fn batch(txs: usize) -> Batch {
+        let key = SecretKey::from_seed(&[9; 32]);
+        let txs: Vec<Transaction> = (0..txs as u64)
+            .map(|nonce| {
+                Transaction::sign(
+                    TxPayload {
+                        chain_id: ChainId(Hash::digest(b"chain")),
+                        sender: key.public(),
+                        nonce,
+                        op: Op::Delete {
+                            key: crate::Key::new(b"k".to_vec()).expect("key"),
+                        },
+                    },
+                    &key,
+                )
+            })
+            .collect();
+        let hashes: Vec<Hash> = txs.iter().map(Transaction::hash).collect();
+        Batch::new(ValidatorId(0), 1, 10, txs, &hashes).expect("batch")
+    }
+
+    #[test]
+    fn a_well_formed_batch_checks_and_a_changed_one_does_not() {
+        let good = batch(3);
+        assert_eq!(good.check_well_formed().expect("well formed").len(), 3);
+        let mut fewer = good.clone();
+        fewer.info.txs = 2;
+        assert!(fewer.check_well_formed().is_err());
+        let mut bytes = good.clone();
+        bytes.info.bytes += 1;
+        assert!(bytes.check_well_formed().is_err());
+        let mut digest = good.clone();
+        digest.info.digest = Hash::digest(b"other");
+        assert!(digest.check_well_formed().is_err());
+        let empty = Batch::new(ValidatorId(0), 1, 10, Vec::new(), &[]).expect("batch");
+        assert!(empty.check_well_formed().is_err());
+    }
+
+    #[test]
+    fn a_quorum_of_votes_is_a_proof_and_less_is_not() {
+        let chain = ChainId(Hash::digest(b"chain"));
+        let (set, keys) = validators(4);
+        let info = batch(2).info;
+        let votes: Vec<BatchVote> = (0..4)
+            .map(|i| BatchVote::sign(&chain, info, ValidatorId(i as u16), &keys[i]))
+            .collect();
+        for vote in &votes {
+            vote.verify(&chain, &set).expect("vote verifies");
+        }
+        let proof = ProofOfAvailability::from_votes(info, &votes[1..]).expect("proof");
+        proof
+            .verify(&chain, &set)
+            .expect("three of four is a quorum");
+        assert_eq!(
+            proof.signers().collect::<Vec<_>>(),
+            vec![ValidatorId(1), ValidatorId(2), ValidatorId(3)]
+        );
+        let short = ProofOfAvailability::from_votes(info, &votes[2..]).expect("proof");
+        assert!(short.verify(&chain, &set).is_err(), "two of four is not");
+        let other_chain = ChainId(Hash::digest(b"other"));
+        assert!(
+            proof.verify(&other_chain, &set).is_err(),
+            "signed for another chain"
+        );
+        let mut changed = proof.clone();
+        changed.info.txs += 1;
+        assert!(
+            changed.verify(&chain, &set).is_err(),
+            "the info is what is signed"
+        );
+    }
+}

@@ -23,6 +23,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod admitted;
+mod batches;
 pub mod audit;
 mod check;
 mod commit;

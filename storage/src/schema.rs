@@ -43,8 +43,12 @@ pub const CF_PENDING: &str = "pending";
 /// A restart admits them again, so an acknowledgement outlives a crash.
 pub const CF_ADMITTED: &str = "admitted";
 
+/// `batches`: batch digest (32) → `SCALE(Batch)`: batches of transactions this node
+/// holds for consensus (its own and its peers'), until committed or expired.
+pub const CF_BATCHES: &str = "batches";
+
 /// Every column family, in the order they are opened.
-pub const COLUMN_FAMILIES: [&str; 12] = [
+pub const COLUMN_FAMILIES: [&str; 13] = [
     CF_META,
     CF_HEADERS,
     CF_HEIGHTS,
@@ -57,6 +61,7 @@ pub const COLUMN_FAMILIES: [&str; 12] = [
     CF_RESULTS,
     CF_PENDING,
     CF_ADMITTED,
+    CF_BATCHES,
 ];
 
 /// Meta key of the schema version: `u32` LE.

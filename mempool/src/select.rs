@@ -2,7 +2,7 @@
 
 use std::collections::{HashSet, btree_map};
 
-use cairn_crypto::Hash;
+use cairn_crypto::{Hash, PublicKey};
 use cairn_types::Transaction;
 
 use crate::Mempool;
@@ -33,7 +33,22 @@ impl Mempool {
         max_bytes: usize,
         exclude: &HashSet<Hash>,
     ) -> Vec<Transaction> {
-        self.select_from(|_| true, max_txs, max_bytes, exclude)
+        self.select_from(|_, _| true, max_txs, max_bytes, exclude)
+    }
+
+    /// Transactions for this validator's next batch (docs/DATAPATH.md): chosen like
+    /// [`Mempool::select`], with `batched` (in this validator's batches not yet
+    /// committed) skipped but counted as present, and the senders for which `waiting`
+    /// is true left out entirely: their earlier transactions are in a batch not yet
+    /// certified, and a later batch could be certified, and proposed, first.
+    pub fn select_for_batch(
+        &self,
+        max_txs: usize,
+        max_bytes: usize,
+        batched: &HashSet<Hash>,
+        waiting: impl Fn(&PublicKey) -> bool,
+    ) -> Vec<Transaction> {
+        self.select_from(|key, _| !waiting(key), max_txs, max_bytes, batched)
     }
 
     /// The ready transactions of senders that have stalled: whose committed nonce has
@@ -56,7 +71,7 @@ impl Mempool {
         }
         let senders = &self.senders;
         self.select_from(
-            |s| senders.is_stalled(s),
+            |_, s| senders.is_stalled(s),
             max_txs,
             max_bytes,
             &HashSet::new(),
@@ -66,7 +81,7 @@ impl Mempool {
     /// [`Mempool::select`] over the active senders that `wanted` accepts.
     fn select_from(
         &self,
-        wanted: impl Fn(&SenderState) -> bool,
+        wanted: impl Fn(&PublicKey, &SenderState) -> bool,
         max_txs: usize,
         max_bytes: usize,
         exclude: &HashSet<Hash>,
@@ -74,8 +89,8 @@ impl Mempool {
         let mut cursors: Vec<Cursor<'_>> = self
             .senders
             .active_in_arrival_order()
-            .filter(|sender| wanted(sender))
-            .map(|sender| Cursor {
+            .filter(|(key, sender)| wanted(key, sender))
+            .map(|(_, sender)| Cursor {
                 next: sender.committed_nonce,
                 queue: sender.pending.range(sender.committed_nonce..),
                 done: false,

@@ -76,8 +76,12 @@ impl Senders {
     }
 
     /// Senders with pending transactions, in order of arrival.
-    pub(crate) fn active_in_arrival_order(&self) -> impl Iterator<Item = &SenderState> {
-        self.active.values().filter_map(|key| self.states.get(key))
+    pub(crate) fn active_in_arrival_order(
+        &self,
+    ) -> impl Iterator<Item = (&PublicKey, &SenderState)> {
+        self.active
+            .values()
+            .filter_map(|key| self.states.get(key).map(|state| (key, state)))
     }
 
     /// Learns that `key`'s committed nonce is at least `nonce`. Returns the pending
@@ -210,13 +214,13 @@ mod tests {
         }
         let order: Vec<Hash> = senders
             .active_in_arrival_order()
-            .map(|s| s.pending[&0])
+            .map(|(_, s)| s.pending[&0])
             .collect();
         assert_eq!(order, [2u8, 3, 1].map(|i| Hash::digest(&[i])));
         // Emptying and refilling a queue sends the sender to the back.
         senders.remove_pending(&key(2), 0, &Hash::digest(&[2]));
         senders.add_pending(&key(2), 0, 1, Hash::digest(&[2]));
-        let first = senders.active_in_arrival_order().next().unwrap();
+        let (_, first) = senders.active_in_arrival_order().next().unwrap();
         assert_eq!(first.pending.get(&0), Some(&Hash::digest(&[3])));
     }
 

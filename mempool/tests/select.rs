@@ -280,3 +280,20 @@ fn nothing_is_stalled_while_no_block_commits() {
         vec![(1, 0)]
     );
 }
+
+#[test]
+fn a_batch_skips_batched_transactions_and_leaves_out_waiting_senders() {
+    let mut pool = pool(100);
+    let (a, b) = (key(1), key(2));
+    for nonce in 0..3 {
+        admit(&mut pool, &tx(&a, nonce, put(1)), 0);
+        admit(&mut pool, &tx(&b, nonce, put(1)), 0);
+    }
+    let batched: HashSet<Hash> = [tx(&a, 0, put(1)).hash()].into();
+    // Sender 1's nonce 0 is in a certified batch: its nonces 1 and 2 are next.
+    // Sender 2 waits for a batch to be certified: nothing of it.
+    let chosen = pool.select_for_batch(100, usize::MAX, &batched, |s| *s == b.public());
+    assert_eq!(nonces(&chosen), vec![(1, 1), (1, 2)]);
+    let chosen = pool.select_for_batch(100, usize::MAX, &none(), |_| false);
+    assert_eq!(chosen.len(), 6, "nothing batched, nobody waiting: all of them");
+}

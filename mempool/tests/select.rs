@@ -295,5 +295,9 @@ fn a_batch_skips_batched_transactions_and_leaves_out_waiting_senders() {
     let chosen = pool.select_for_batch(100, usize::MAX, &batched, |s| *s == b.public());
     assert_eq!(nonces(&chosen), vec![(1, 1), (1, 2)]);
     let chosen = pool.select_for_batch(100, usize::MAX, &none(), |_| false);
-    assert_eq!(chosen.len(), 6, "nothing batched, nobody waiting: all of them");
+    assert_eq!(
+        chosen.len(),
+        6,
+        "nothing batched, nobody waiting: all of them"
+    );
 }

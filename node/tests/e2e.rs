@@ -317,6 +317,11 @@ async fn bad_input_is_refused_and_changes_nothing(
 
 /// Every node serves Prometheus metrics with the names docs/OPERATING.md lists.
 fn metrics_are_served(cluster: &Cluster, height: u64) {
+    // Transactions travel in certified batches, and proposals carry their proofs.
+    let total = |name: &str| -> f64 { cluster.validators.iter().map(|v| v.metric(name)).sum() };
+    assert!(total("cairn_node_batches_certified_total") >= 1.0);
+    assert!(total("cairn_node_batched_proposals_total") >= 1.0);
+    assert_eq!(total("cairn_node_batches_refused_total"), 0.0);
     for v in &cluster.validators {
         let text = http_get(v.metrics_port, "/metrics");
         for name in [

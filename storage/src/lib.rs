@@ -23,8 +23,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::panic))]
 
 mod admitted;
-mod batches;
 pub mod audit;
+mod batches;
 mod check;
 mod commit;
 mod error;

@@ -12,9 +12,12 @@ use parity_scale_codec::{Decode, Encode};
 
 use crate::cert::check_signer_order;
 use crate::codec::{BoundedVec, Wire};
-use crate::limits::{MAX_BATCH_BYTES, MAX_BATCH_TXS, MAX_CERT_BYTES, MAX_VALIDATORS};
+use crate::limits::{
+    MAX_BATCH_BYTES, MAX_BATCH_TXS, MAX_BLOCK_BATCHES, MAX_CERT_BYTES, MAX_VALIDATORS,
+};
 use crate::{
-    ChainId, Result, Round, SignerEntry, Transaction, TypesError, ValidatorId, ValidatorSet,
+    Block, BlockHeader, ChainId, Proposal, Result, Round, SignerEntry, TimeoutCert, Transaction,
+    TypesError, ValidatorId, ValidatorSet,
 };
 
 /// What a batch is, without its transactions: what votes and proofs sign.
@@ -242,6 +245,94 @@ impl ProofOfAvailability {
 impl Wire for ProofOfAvailability {
     const MAX_BYTES: usize = MAX_CERT_BYTES;
     const NAME: &'static str = "proof of availability";
+}
+
+/// A proposal as its leader sends it when every transaction of the block is in a
+/// certified batch: the header and the batches' proofs instead of the transactions.
+/// The block's transactions are the batches' transactions, in the proofs' order; the
+/// header's `payload_root` binds them, and the leader's signature covers the header,
+/// so a receiver that assembles the batches gets exactly the block that was signed
+/// (docs/PROTOCOL.md §12).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct BatchedProposal {
+    /// The block's header.
+    pub header: BlockHeader,
+    /// The proofs of the block's batches, in order.
+    pub batches: BoundedVec<ProofOfAvailability, MAX_BLOCK_BATCHES>,
+    /// As in [`Proposal`].
+    pub timeout_cert: Option<TimeoutCert>,
+    /// As in [`Proposal`]: over the block id, the header's hash.
+    pub signature: Signature,
+}
+
+impl BatchedProposal {
+    /// The batched form of `proposal`, whose transactions are `batches`'.
+    pub fn new(proposal: &Proposal, batches: Vec<ProofOfAvailability>) -> Result<BatchedProposal> {
+        Ok(BatchedProposal {
+            header: proposal.block.header.clone(),
+            batches: BoundedVec::new(batches)?,
+            timeout_cert: proposal.timeout_cert.clone(),
+            signature: proposal.signature,
+        })
+    }
+
+    /// The full proposal, given the batches' transactions in order. The caller checks
+    /// it like any proposal (the payload root among the rest).
+    pub fn into_proposal(self, txs: Vec<Transaction>) -> Result<Proposal> {
+        Ok(Proposal {
+            block: Block {
+                header: self.header,
+                txs: BoundedVec::new(txs)?,
+            },
+            timeout_cert: self.timeout_cert,
+            signature: self.signature,
+        })
+    }
+
+    /// Checks the chain, the proposer's signature, the certificates, and every proof
+    /// `known` does not vouch for (a proof this node verified before, byte for byte).
+    /// The transactions are checked once assembled, as in any proposal.
+    pub fn verify(
+        &self,
+        chain: &ChainId,
+        validators: &ValidatorSet,
+        known: impl Fn(&ProofOfAvailability) -> bool,
+    ) -> Result<()> {
+        if self.header.chain_id != *chain {
+            return Err(TypesError::WrongChain);
+        }
+        crate::verify_signed_header(
+            chain,
+            validators,
+            &self.header,
+            self.timeout_cert.as_ref(),
+            &self.signature,
+        )?;
+        for proof in self.batches.iter().filter(|proof| !known(proof)) {
+            proof.verify(chain, validators)?;
+        }
+        Ok(())
+    }
+
+    /// Signatures a full check of this proposal verifies (its own, its certificates'
+    /// and its proofs').
+    pub fn signature_count(&self) -> usize {
+        1 + self.header.justify.signatures.len()
+            + self
+                .timeout_cert
+                .as_ref()
+                .map_or(0, |tc| tc.entries.len() + tc.high_qc.signatures.len())
+            + self
+                .batches
+                .iter()
+                .map(|proof| proof.signatures.len())
+                .sum::<usize>()
+    }
+}
+
+impl Wire for BatchedProposal {
+    const MAX_BYTES: usize = 8 * 1024 * 1024;
+    const NAME: &'static str = "batched proposal";
 }
 
 #[cfg(test)]

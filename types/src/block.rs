@@ -167,29 +167,47 @@ impl Proposal {
     /// timeout certificate (which must be for the previous round). Whether the proposer
     /// is the round's leader, and whether voting is safe, is for consensus to decide.
     pub fn verify(&self, chain: &ChainId, validators: &ValidatorSet) -> Result<()> {
-        let header = &self.block.header;
         self.block.check_well_formed(chain)?;
-        let key = validators.require(header.proposer)?;
-        key.verify(
-            Domain::Proposal,
-            &proposal_signing_bytes(chain, header.round, &self.block.id()),
+        verify_signed_header(
+            chain,
+            validators,
+            &self.block.header,
+            self.timeout_cert.as_ref(),
             &self.signature,
-        )?;
-        header.justify.verify(chain, validators)?;
-        if let Some(tc) = &self.timeout_cert {
-            if tc.round.checked_add(1) != Some(header.round) {
-                return Err(TypesError::InvalidBlock {
-                    height: header.height,
-                    problem: format!(
-                        "timeout certificate is for round {}, not the previous round",
-                        tc.round
-                    ),
-                });
-            }
-            tc.verify(chain, validators)?;
-        }
-        Ok(())
+        )
     }
+}
+
+/// The checks of a proposal that need no transactions: the proposer's signature over
+/// the header's id, the justify QC, and the timeout certificate (which must be for the
+/// previous round). Shared by [`Proposal::verify`] and the batched form's check.
+pub fn verify_signed_header(
+    chain: &ChainId,
+    validators: &ValidatorSet,
+    header: &BlockHeader,
+    timeout_cert: Option<&TimeoutCert>,
+    signature: &Signature,
+) -> Result<()> {
+    let key = validators.require(header.proposer)?;
+    key.verify(
+        Domain::Proposal,
+        &proposal_signing_bytes(chain, header.round, &header.id()),
+        signature,
+    )?;
+    header.justify.verify(chain, validators)?;
+    if let Some(tc) = timeout_cert {
+        if tc.round.checked_add(1) != Some(header.round) {
+            return Err(TypesError::InvalidBlock {
+                height: header.height,
+                problem: format!(
+                    "timeout certificate is for round {}, not the previous round",
+                    tc.round
+                ),
+            });
+        }
+        tc.verify(chain, validators)?;
+    }
+    Ok(())
 }
 
 impl Wire for Proposal {

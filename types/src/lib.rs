@@ -30,8 +30,10 @@ mod transaction;
 mod validators;
 
 pub use account::AccountState;
-pub use batch::{Batch, BatchInfo, BatchVote, ProofOfAvailability};
-pub use block::{Block, BlockHeader, Payload, Proposal, proposal_signing_bytes};
+pub use batch::{Batch, BatchInfo, BatchVote, BatchedProposal, ProofOfAvailability};
+pub use block::{
+    Block, BlockHeader, Payload, Proposal, proposal_signing_bytes, verify_signed_header,
+};
 pub use cert::{
     QuorumCert, SignerEntry, Timeout, TimeoutCert, TimeoutEntry, Vote, VoteData,
     timeout_signing_bytes,

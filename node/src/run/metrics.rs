@@ -42,6 +42,16 @@ pub struct NodeMetrics {
     /// Transaction gossip batches from peers dropped because that peer had its
     /// batches in admission already (their transactions still arrive in proposals).
     pub dropped_gossip: Counter,
+    /// Batches this validator made from its clients' transactions.
+    pub batches_made: Counter,
+    /// This validator's batches that gathered a proof of availability.
+    pub batches_certified: Counter,
+    /// Peers' batches refused (not from their author, expired, over quota, reused).
+    pub batches_refused: Counter,
+    /// Batches fetched because a proposal needed them.
+    pub batches_fetched: Counter,
+    /// This validator's proposals sent with batch proofs instead of transactions.
+    pub batched_proposals: Counter,
     /// Pending transactions broadcast again because their sender stalled.
     pub reannounced_txs: Counter,
     /// Consensus messages whose exact bytes were verified before (replays): handed on
@@ -81,6 +91,11 @@ impl NodeMetrics {
             bad_signatures: Counter::default(),
             dropped_messages: Counter::default(),
             dropped_gossip: Counter::default(),
+            batches_made: Counter::default(),
+            batches_certified: Counter::default(),
+            batches_refused: Counter::default(),
+            batches_fetched: Counter::default(),
+            batched_proposals: Counter::default(),
             reannounced_txs: Counter::default(),
             replays_skipped: Counter::default(),
             replays_dropped: Counter::default(),
@@ -143,6 +158,31 @@ impl NodeMetrics {
             "dropped_messages",
             "Consensus messages dropped because their sender's verification budget was used up",
             metrics.dropped_messages.clone(),
+        );
+        r.register(
+            "batches_made",
+            "Batches this validator made from its clients' transactions",
+            metrics.batches_made.clone(),
+        );
+        r.register(
+            "batches_certified",
+            "Batches of this validator that gathered a proof of availability",
+            metrics.batches_certified.clone(),
+        );
+        r.register(
+            "batches_refused",
+            "Batches from peers refused (not from their author, expired, over quota, sequence reused)",
+            metrics.batches_refused.clone(),
+        );
+        r.register(
+            "batches_fetched",
+            "Batches fetched from their signers because a proposal needed them",
+            metrics.batches_fetched.clone(),
+        );
+        r.register(
+            "batched_proposals",
+            "Proposals of this validator sent with batch proofs instead of transactions",
+            metrics.batched_proposals.clone(),
         );
         r.register(
             "dropped_gossip",

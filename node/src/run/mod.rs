@@ -167,6 +167,7 @@ impl Participation {
                 evidence_dir: self.evidence_dir.clone(),
                 peers: self.peers,
                 byzantine: byzantine::Byzantine::from_env(&self.key, self.byzantine_context())?,
+                key: cairn_crypto::SecretKey::from_seed(&self.key.seed()),
             })?;
             let mut task = tokio::spawn(driver.run(incoming, stop.clone()));
             let mut stopping = stop.clone();

@@ -151,9 +151,7 @@ impl Shared {
         }
         if admitted == Admitted::New {
             self.tx_arrived.notify_one();
-            if from_client && self.gossip.try_send(tx).is_err() {
-                tracing::debug!(%hash, "gossip queue full; the transaction stays local");
-            }
+            let _ = tx;
         }
         Ok(admitted)
     }

@@ -5,6 +5,17 @@ pub const KIND_CONSENSUS: u8 = 1;
 /// A batch of client transactions shared with the other validators:
 /// `SCALE(Vec<Transaction>)`, at most [`MAX_GOSSIP_TXS`] of them.
 pub const KIND_TXS: u8 = 2;
+/// A batch of this validator's client transactions, sent once to every validator:
+/// `SCALE(Batch)` (docs/PROTOCOL.md §12).
+pub const KIND_BATCH: u8 = 3;
+/// A vote for a batch, to its author: `SCALE(BatchVote)`.
+pub const KIND_BATCH_VOTE: u8 = 4;
+/// A batch's proof of availability, from its author to every validator:
+/// `SCALE(ProofOfAvailability)`.
+pub const KIND_BATCH_PROOF: u8 = 5;
+/// A proposal carrying its batches' proofs instead of their transactions:
+/// `SCALE(BatchedProposal)`.
+pub const KIND_BATCHED_PROPOSAL: u8 = 6;
 /// A request for a block by id: the 32-byte id; the answer is `SCALE(Block)`, or empty
 /// when the peer does not have it.
 pub const REQUEST_BLOCK: u8 = 1;
@@ -14,6 +25,9 @@ pub const REQUEST_STATUS: u8 = 2;
 /// A request for a range of committed blocks: `SCALE(sync::BlockRange)`; the answer is
 /// `SCALE(sync::BlockChunk)`.
 pub const REQUEST_BLOCKS: u8 = 3;
+/// A request for a batch by digest: the 32-byte digest; the answer is `SCALE(Batch)`,
+/// or empty when the peer does not hold it.
+pub const REQUEST_BATCH: u8 = 4;
 /// Most transactions in one gossip batch.
 pub const MAX_GOSSIP_TXS: usize = 512;
 /// Most encoded transaction bytes in one gossip batch (a batch is sent when either
@@ -29,7 +43,10 @@ pub const PROPOSAL_OVERHEAD_BYTES: usize = cairn_types::limits::MAX_CERT_BYTES +
 /// The network's message cap for a chain whose blocks are at most `max_block_bytes`:
 /// a maximal proposal must fit.
 pub fn max_message_bytes(max_block_bytes: usize) -> usize {
+    use cairn_types::{Batch, BatchedProposal, Wire};
     max_block_bytes
         .saturating_add(PROPOSAL_OVERHEAD_BYTES)
         .max(MAX_GOSSIP_BYTES + 64 * 1024)
+        .max(Batch::MAX_BYTES)
+        .max(BatchedProposal::MAX_BYTES)
 }

@@ -102,6 +102,9 @@ impl Driver {
     async fn broadcast(&mut self, message: &Message) {
         if let Message::Proposal(proposal) = message {
             self.remember(proposal.block.clone());
+            if self.byzantine.is_none() && self.broadcast_batched(proposal).await {
+                return;
+            }
         }
         if let Some(byzantine) = &mut self.byzantine {
             let n = self.shared.genesis.validators().len() as u16;

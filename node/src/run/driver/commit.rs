@@ -10,6 +10,7 @@
 //! that commits them among its peers, exactly as when it is killed between a vote and
 //! the commit (docs/EXECUTION.md "Execution off the voting path").
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
@@ -30,6 +31,8 @@ pub const MAX_COMMITS_IN_FLIGHT: usize = 8;
 struct Job {
     blocks: Vec<Block>,
     certificate: QuorumCert,
+    /// Transactions whose signatures were checked when their batch arrived.
+    verified: HashSet<Hash>,
 }
 
 /// What the committer reports for a job: the stored batch and the new head.
@@ -113,9 +116,10 @@ fn run(
 fn execute(shared: &Shared, parent_root: &Hash, job: Job) -> Result<Done> {
     let chain = shared.genesis.chain_id();
     // Transactions in this node's mempool passed its signature check on admission
-    // (the mempool admits nothing else); execution checks only the others. They stay
-    // in the mempool until this commit is reported done, and execution hashes each
-    // transaction anyway, so it asks the mempool with the hash it has.
+    // (the mempool admits nothing else), and those of batches when the batch arrived;
+    // execution checks only the others. They stay in the mempool until this commit is
+    // reported done, and execution hashes each transaction anyway, so it asks with the
+    // hash it has.
     let (batch, head) = crate::run::execute::execute_and_store(
         &shared.store,
         &chain,
@@ -123,7 +127,7 @@ fn execute(shared: &Shared, parent_root: &Hash, job: Job) -> Result<Done> {
         job.certificate,
         Vec::new(),
         parent_root,
-        &|h| shared.mempool().contains(h),
+        &|h| job.verified.contains(h) || shared.mempool().contains(h),
     )?;
     Ok(Done { batch, head })
 }
@@ -151,9 +155,11 @@ impl Driver {
             .jobs
             .as_ref()
             .context("the committer is closed")?;
+        let verified = self.batching.verified_txs(&blocks);
         jobs.send(Job {
             blocks,
             certificate,
+            verified,
         })
         .await
         .map_err(|_| anyhow!("the committer thread stopped"))?;
@@ -183,6 +189,7 @@ impl Driver {
             }
         }
         self.after_commit(&batch);
+        self.batches_committed(&batch.blocks);
         self.forget_committed();
         self.heads.send_replace(head);
         tracing::info!(

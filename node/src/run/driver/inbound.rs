@@ -11,11 +11,13 @@ use parity_scale_codec::DecodeAll;
 
 use super::Driver;
 use super::claims::ClaimCheck;
-use super::verify::Verified;
+use super::verify::{Checked, Verified};
 use crate::run::shared::Shared;
 use crate::run::wire::{
-    KIND_CONSENSUS, KIND_TXS, MAX_GOSSIP_TXS, REQUEST_BLOCK, REQUEST_BLOCKS, REQUEST_STATUS,
+    KIND_BATCH, KIND_BATCH_PROOF, KIND_BATCH_VOTE, KIND_BATCHED_PROPOSAL, KIND_CONSENSUS, KIND_TXS,
+    MAX_GOSSIP_TXS, REQUEST_BATCH, REQUEST_BLOCK, REQUEST_BLOCKS, REQUEST_STATUS,
 };
+use cairn_batches::Event as BatchEvent;
 
 /// Proposals this many rounds from the current one are remembered; others are not.
 const RECENT_ROUND_WINDOW: u64 = 16;
@@ -38,9 +40,18 @@ impl Driver {
             }
             Incoming::Message {
                 from,
-                kind: KIND_CONSENSUS,
+                kind:
+                    kind @ (KIND_CONSENSUS
+                    | KIND_BATCH
+                    | KIND_BATCH_VOTE
+                    | KIND_BATCH_PROOF
+                    | KIND_BATCHED_PROPOSAL),
                 payload,
-            } => self.verifier.submit(from, payload),
+            } => {
+                if usize::from(from.0) < self.shared.genesis.n() {
+                    self.verifier.submit(from, kind, payload);
+                }
+            }
             Incoming::Message {
                 from,
                 kind: KIND_TXS,
@@ -66,6 +77,12 @@ impl Driver {
             } => {
                 self.answer_block_request(from, &payload, responder);
             }
+            Incoming::Request {
+                from,
+                kind: REQUEST_BATCH,
+                payload,
+                responder,
+            } => self.answer_batch_request(from, &payload, responder),
             request @ Incoming::Request {
                 kind: REQUEST_STATUS | REQUEST_BLOCKS,
                 ..
@@ -87,7 +104,29 @@ impl Driver {
     /// remembered (its transactions must not be proposed again on top of it); one the
     /// core refused — an equivocating leader's second block — is not.
     pub(super) async fn on_verified(&mut self, checked: Verified) -> Result<()> {
-        let Verified { from, message, .. } = checked;
+        let from = checked.from;
+        match checked.item {
+            Checked::Message(message) => self.on_message(from, message).await,
+            Checked::Batched(proposal) => self.on_batched_proposal(from, proposal).await,
+            Checked::Batch(batch) => {
+                self.batch_event(BatchEvent::Received { from, batch });
+                Ok(())
+            }
+            Checked::BatchVote(vote) => {
+                self.batch_event(BatchEvent::Vote { vote });
+                Ok(())
+            }
+            Checked::Proof(proof) => {
+                self.batch_event(BatchEvent::Proof { proof });
+                // A waiting leader may now have something to propose.
+                self.shared.tx_arrived.notify_one();
+                Ok(())
+            }
+        }
+    }
+
+    /// A checked consensus message (or an assembled batched proposal) for the core.
+    pub(super) async fn on_message(&mut self, from: ValidatorId, message: Message) -> Result<()> {
         if let Message::Proposal(proposal) = &message
             && !self.state_claim_holds(&proposal.block.header)
         {

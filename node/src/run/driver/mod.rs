@@ -9,6 +9,7 @@
 //! voting path (`commit`).
 
 mod actions;
+mod batching;
 mod claims;
 mod commit;
 mod evidence;
@@ -99,6 +100,10 @@ pub struct Driver {
     behind: Option<cairn_types::Height>,
     /// A Byzantine behaviour (fault-run builds with the `byzantine` feature only).
     byzantine: Option<crate::run::byzantine::Byzantine>,
+    /// This validator's batches and the ones it holds for others.
+    batching: batching::Batching,
+    /// The chain's block limits.
+    limits: verify::BlockLimits,
 }
 
 /// Blocks a node may lag before it leaves consensus for block sync: shorter gaps are
@@ -136,6 +141,8 @@ pub struct DriverSetup {
     pub peers: usize,
     /// A Byzantine behaviour (fault-run builds with the `byzantine` feature only).
     pub byzantine: Option<crate::run::byzantine::Byzantine>,
+    /// The consensus key, which also signs batch votes.
+    pub key: cairn_crypto::SecretKey,
 }
 
 impl Driver {
@@ -173,7 +180,16 @@ impl Driver {
         if let Some(b) = &mut byzantine {
             b.on_start(&setup.net);
         }
+        let stored = setup
+            .shared
+            .store
+            .batches()
+            .map_err(|e| anyhow::anyhow!("cannot read the stored batches: {e}"))?;
+        let machine =
+            cairn_batches::Batches::new(batching::machine_config(&setup.shared, setup.key));
         Ok(Driver {
+            batching: batching::Batching::new(machine, stored),
+            limits,
             committer,
             executed,
             claims: claims::StateClaims::new(executed, setup.state_root),
@@ -235,6 +251,8 @@ impl Driver {
     ) -> Result<(DriverExit, Inbox)> {
         self.step(Event::Start).await?;
         let mut peers_tick = tokio::time::interval(Duration::from_secs(1));
+        let mut batch_tick = tokio::time::interval(batching::BATCH_TICK);
+        batch_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if let Some(height) = self.behind {
                 return Ok((DriverExit::Behind(height), incoming));
@@ -264,12 +282,14 @@ impl Driver {
                 () = payload => self.propose_now().await?,
                 Some(checked) = self.verified_rx.recv() => self.on_verified(checked).await?,
                 Some(result) = self.fetched_rx.recv() => self.on_fetched(result).await?,
+                Some(fetched) = self.batching.fetched_rx.recv() => self.on_fetched_batch(fetched).await?,
                 Some(message) = incoming.recv() => self.on_incoming(message).await?,
                 () = self.shared.tx_arrived.notified(), if self.payload_wait.is_some() => {
                     if let Some(event) = self.payload_if_ready() {
                         self.step(event).await?;
                     }
                 }
+                _ = batch_tick.tick() => self.batch_tick(),
                 _ = peers_tick.tick() => self.refresh_peers().await,
             }
         }
@@ -284,6 +304,7 @@ impl Driver {
             let span = tracing::debug_span!("round", round = self.core.round());
             let actions = span.in_scope(|| self.core.handle(event));
             let round = self.core.round();
+            self.batching.note_round(round);
             if self.shared.stall.due(round) {
                 self.shared.stall.publish(self.core.round_view());
             }

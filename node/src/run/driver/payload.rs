@@ -1,6 +1,6 @@
 //! Answering `RequestPayload`: the leader's block contents.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use cairn_consensus::Event;
@@ -16,19 +16,17 @@ pub const MAX_RECENT_BLOCKS: usize = 1_024;
 /// Most encoded bytes of the blocks kept in [`RecentBlocks`].
 pub const MAX_RECENT_BYTES: usize = 256 * 1024 * 1024;
 
-/// Uncommitted blocks the core accepted, bounded in count and bytes (their
-/// transaction hashes, computed once here, count too), shared cheaply with the tasks
-/// that serve them to peers.
+/// Uncommitted blocks the core accepted, bounded in count and bytes, shared cheaply
+/// with the tasks that serve them to peers.
 #[derive(Default)]
 pub struct RecentBlocks {
     blocks: HashMap<Hash, Recent>,
     bytes: usize,
 }
 
-/// One kept block, its transactions' hashes and the bytes both take.
+/// One kept block and the bytes it takes.
 struct Recent {
     block: Arc<Block>,
-    tx_hashes: Vec<Hash>,
     size: usize,
 }
 
@@ -38,13 +36,6 @@ impl RecentBlocks {
         self.blocks.get(id).map(|recent| &recent.block)
     }
 
-    /// The hashes of block `id`'s transactions, in order, if it is kept.
-    pub fn tx_hashes(&self, id: &Hash) -> Option<&[Hash]> {
-        self.blocks
-            .get(id)
-            .map(|recent| recent.tx_hashes.as_slice())
-    }
-
     /// Keeps `block`, dropping the highest kept blocks while over a bound. Returns its
     /// id and whether it is kept (a block larger than the whole budget is not).
     pub fn insert(&mut self, block: Block) -> (Hash, bool) {
@@ -52,7 +43,7 @@ impl RecentBlocks {
         if self.blocks.contains_key(&id) {
             return (id, true);
         }
-        let size = block.encoded_size() + block.txs.len() * std::mem::size_of::<Hash>();
+        let size = block.encoded_size();
         if size > MAX_RECENT_BYTES {
             return (id, false);
         }
@@ -62,16 +53,8 @@ impl RecentBlocks {
             }
         }
         self.bytes += size;
-        let tx_hashes = block.txs.iter().map(Transaction::hash).collect();
         let block = Arc::new(block);
-        self.blocks.insert(
-            id,
-            Recent {
-                block,
-                tx_hashes,
-                size,
-            },
-        );
+        self.blocks.insert(id, Recent { block, size });
         (id, true)
     }
 
@@ -120,15 +103,18 @@ impl Driver {
     /// nothing): for a request that may not wait, or when the heartbeat is up.
     pub(super) fn payload_event(&mut self) -> Option<Event> {
         let wait = self.payload_wait.take()?;
-        let txs = self.ready_txs(&wait.parent);
+        let txs = self.ready_batches(wait.round, &wait.parent);
         Some(self.payload(wait.round, txs))
     }
 
     /// The answer to the waiting payload request if transactions are ready for it;
     /// otherwise it keeps waiting (for more transactions or the heartbeat).
     pub(super) fn payload_if_ready(&mut self) -> Option<Event> {
-        let wait = self.payload_wait.as_ref()?;
-        let txs = self.ready_txs(&wait.parent);
+        let (round, parent) = {
+            let wait = self.payload_wait.as_ref()?;
+            (wait.round, wait.parent)
+        };
+        let txs = self.ready_batches(round, &parent);
         if txs.is_empty() {
             return None;
         }
@@ -147,42 +133,6 @@ impl Driver {
             state_root: self.state_root,
             now_ms: now_ms(),
         }
-    }
-
-    /// Transactions a block on `parent` may carry now, within the chain's limits.
-    fn ready_txs(&self, parent: &Hash) -> Vec<Transaction> {
-        let exclude = self.txs_above_committed(parent);
-        self.shared
-            .mempool()
-            .select(self.max_block_txs, self.tx_budget, &exclude)
-    }
-
-    /// Hashes of the transactions in `parent` and its ancestors not yet executed,
-    /// which a new block on `parent` must not repeat. The walk follows the core's own
-    /// block tree, which holds every uncommitted ancestor of a block it extends (the
-    /// driver's bounded copies may lack some, for instance right after a restart),
-    /// then the driver's copies of blocks committed and still being executed; executed
-    /// transactions are out of the mempool already (their nonces are used).
-    fn txs_above_committed(&self, parent: &Hash) -> HashSet<Hash> {
-        let committed = self.executed;
-        let mut exclude = HashSet::new();
-        let mut cursor = *parent;
-        while let Some(block) = self
-            .core
-            .block(&cursor)
-            .or_else(|| self.recent.get(&cursor).map(|b| &**b))
-        {
-            if block.header.height <= committed {
-                break;
-            }
-            // Hashed once when the block was remembered; hashed here only if not.
-            match self.recent.tx_hashes(&cursor) {
-                Some(hashes) => exclude.extend(hashes.iter().copied()),
-                None => exclude.extend(block.txs.iter().map(Transaction::hash)),
-            }
-            cursor = block.header.parent;
-        }
-        exclude
     }
 
     /// Keeps the uncommitted block `id` if the core holds it (it accepted it as a

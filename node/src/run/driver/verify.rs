@@ -16,16 +16,21 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use cairn_batches::HeldBatch;
 use cairn_consensus::Message;
 use cairn_crypto::Hash;
 use cairn_network::{NetworkHandle, Offence};
-use cairn_types::{BlockHeader, ChainId, Round, ValidatorId, ValidatorSet, Wire};
+use cairn_types::{
+    Batch, BatchVote, BatchedProposal, BlockHeader, ChainId, ProofOfAvailability, Round,
+    Transaction, ValidatorId, ValidatorSet, Wire,
+};
 use parity_scale_codec::{Decode, Encode};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use super::rates::{PeerRates, SIGNATURES_PER_SEC};
 use super::replay::{self, ReplayFilter};
 use crate::run::shared::Shared;
+use crate::run::wire::{KIND_BATCH, KIND_BATCH_PROOF, KIND_BATCH_VOTE, KIND_BATCHED_PROPOSAL};
 
 /// Messages in verification or waiting for the driver, per peer; more are dropped.
 const MESSAGES_PER_PEER: usize = 32;
@@ -61,14 +66,31 @@ pub const RATE_FREE_ROUNDS: u64 = 2;
 /// rounds are forgotten.
 const GATE_ROUNDS: usize = 4_096;
 
-/// A consensus message whose signatures checked out, holding its sender's budget
-/// until the driver is done with it.
+/// A message whose signatures checked out, holding its sender's budget until the
+/// driver is done with it.
 pub struct Verified {
     /// The validator it came from.
     pub from: ValidatorId,
-    /// The message.
-    pub message: Message,
+    /// What it is.
+    pub item: Checked,
     _budget: (OwnedSemaphorePermit, OwnedSemaphorePermit),
+}
+
+/// The kinds of checked message the driver receives.
+#[allow(clippy::large_enum_variant)]
+pub enum Checked {
+    /// A consensus message.
+    Message(Message),
+    /// A proposal in its batched form: certificates and proofs checked, transactions
+    /// still to assemble.
+    Batched(BatchedProposal),
+    /// A peer's batch: well formed, from its author, every transaction for this
+    /// chain, within the size limit, and its signature valid.
+    Batch(HeldBatch),
+    /// A vote for a batch.
+    BatchVote(BatchVote),
+    /// A batch's proof of availability.
+    Proof(ProofOfAvailability),
 }
 
 /// The chain's block limits (genesis parameters).
@@ -180,11 +202,17 @@ impl ProposalGate {
 
 /// The header of a proposal, read from the front of its encoding without decoding
 /// the transactions; `None` if `payload` is not a proposal or the header is bad.
-fn proposal_header(payload: &[u8]) -> Option<BlockHeader> {
-    let (&tag, mut rest) = payload.split_first()?;
-    if tag != PROPOSAL_TAG {
-        return None;
-    }
+fn proposal_header(kind: u8, payload: &[u8]) -> Option<BlockHeader> {
+    let mut rest = match kind {
+        KIND_BATCHED_PROPOSAL => payload,
+        _ => {
+            let (&tag, rest) = payload.split_first()?;
+            if tag != PROPOSAL_TAG {
+                return None;
+            }
+            rest
+        }
+    };
     BlockHeader::decode(&mut rest).ok()
 }
 
@@ -201,6 +229,7 @@ pub struct MessageVerifier {
     replays: Arc<Mutex<ReplayFilter>>,
     gate: Arc<Mutex<ProposalGate>>,
     signatures: Arc<Mutex<PeerRates>>,
+    txs: Arc<Mutex<PeerRates>>,
     verified: mpsc::UnboundedSender<Verified>,
     shared: Arc<Shared>,
     net: NetworkHandle,
@@ -235,6 +264,10 @@ impl MessageVerifier {
             replays: Arc::new(Mutex::new(ReplayFilter::new(n, window))),
             gate: Arc::new(Mutex::new(ProposalGate::new(n))),
             signatures: Arc::new(Mutex::new(PeerRates::new(n, SIGNATURES_PER_SEC))),
+            txs: Arc::new(Mutex::new(PeerRates::new(
+                n,
+                super::rates::GOSSIP_TXS_PER_SEC,
+            ))),
             verified,
             shared,
             net,
@@ -245,7 +278,7 @@ impl MessageVerifier {
     /// Starts decoding and verifying the consensus message `payload` from `from`, or
     /// drops it if it is a replay of what `from` sent moments ago or that peer's
     /// budget is used up. Never waits.
-    pub fn submit(&self, from: ValidatorId, payload: Vec<u8>) {
+    pub fn submit(&self, from: ValidatorId, kind: u8, payload: Vec<u8>) {
         let digest = (payload.len() <= HASHED_ON_ARRIVAL).then(|| Hash::digest(&payload));
         if let Some(digest) = digest
             && !first_sight(&self.replays, from, digest)
@@ -267,6 +300,7 @@ impl MessageVerifier {
         };
         let job = Job {
             from,
+            kind,
             chain: self.chain,
             validators: self.validators.clone(),
             limits: self.limits,
@@ -275,6 +309,7 @@ impl MessageVerifier {
             replays: self.replays.clone(),
             gate: self.gate.clone(),
             signatures: self.signatures.clone(),
+            txs: self.txs.clone(),
             round: self.shared.round.load(Ordering::Relaxed),
         };
         let (verified, shared, net) =
@@ -287,13 +322,13 @@ impl MessageVerifier {
                 Ok(Ok(Outcome::Replay)) => {
                     shared.metrics.replays_dropped.inc();
                 }
-                Ok(Ok(Outcome::Delivered(message, replay))) => {
+                Ok(Ok(Outcome::Delivered(item, replay))) => {
                     if replay {
                         shared.metrics.replays_skipped.inc();
                     }
                     let _ = verified.send(Verified {
                         from,
-                        message,
+                        item,
                         _budget: budget,
                     });
                 }
@@ -337,7 +372,7 @@ fn forget(replays: &Mutex<ReplayFilter>, from: ValidatorId, digest: &Hash) {
 #[allow(clippy::large_enum_variant)]
 enum Outcome {
     /// Checked (or a replay of one verified before: true) and handed on.
-    Delivered(Message, bool),
+    Delivered(Checked, bool),
     /// Dropped unread: the proposal gate or the sender's signature budget.
     Dropped,
     /// The sender sent these bytes moments ago: dropped (a large message, hashed
@@ -383,6 +418,8 @@ impl Rejected {
 /// What one verification needs, moved to the blocking pool.
 struct Job {
     from: ValidatorId,
+    /// The message kind (`crate::run::wire`).
+    kind: u8,
     chain: ChainId,
     validators: Arc<ValidatorSet>,
     limits: BlockLimits,
@@ -392,6 +429,7 @@ struct Job {
     replays: Arc<Mutex<ReplayFilter>>,
     gate: Arc<Mutex<ProposalGate>>,
     signatures: Arc<Mutex<PeerRates>>,
+    txs: Arc<Mutex<PeerRates>>,
     /// This validator's round when the message arrived (for the proposal gate).
     round: Round,
 }
@@ -424,13 +462,31 @@ impl Job {
             return Ok(Outcome::Dropped);
         }
         let replay = self.cached(&digest);
+        let checked = match self.kind {
+            KIND_BATCHED_PROPOSAL => self.check_batched(payload, replay)?,
+            KIND_BATCH => self.check_batch(payload)?,
+            KIND_BATCH_VOTE => self.check_batch_vote(payload, replay)?,
+            KIND_BATCH_PROOF => self.check_proof(payload, replay)?,
+            _ => self.check_message(payload, replay)?,
+        };
+        let Some(checked) = checked else {
+            return Ok(Outcome::Dropped);
+        };
+        if !replay && let Ok(mut cache) = self.cache.lock() {
+            cache.insert(digest);
+        }
+        Ok(Outcome::Delivered(checked, replay))
+    }
+
+    /// A consensus message; `None` if the sender is out of signature budget.
+    fn check_message(&self, payload: &[u8], replay: bool) -> Result<Option<Checked>, Rejected> {
         let message =
             Message::from_wire(payload).map_err(|e| Rejected::Undecodable(e.to_string()))?;
         if replay {
-            return Ok(Outcome::Delivered(message, true));
+            return Ok(Some(Checked::Message(message)));
         }
-        if !self.signature_budget(&message) {
-            return Ok(Outcome::Dropped);
+        if !self.signature_budget(signature_count(&message)) {
+            return Ok(None);
         }
         check(&message, &self.chain, &self.validators, self.limits).map_err(|error| {
             Rejected::Invalid {
@@ -439,17 +495,108 @@ impl Job {
                 error,
             }
         })?;
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(digest);
-        }
-        Ok(Outcome::Delivered(message, false))
+        Ok(Some(Checked::Message(message)))
     }
 
-    /// Takes the signatures `message` carries from the sender's budget; false (drop
-    /// it) if the sender has used its share for now.
-    fn signature_budget(&self, message: &Message) -> bool {
-        let count = signature_count(message);
+    /// A batched proposal: its signatures, certificates and proofs (those not verified
+    /// before, byte for byte).
+    fn check_batched(&self, payload: &[u8], replay: bool) -> Result<Option<Checked>, Rejected> {
+        let proposal = BatchedProposal::from_wire(payload)
+            .map_err(|e| Rejected::Undecodable(e.to_string()))?;
+        if replay {
+            return Ok(Some(Checked::Batched(proposal)));
+        }
+        let count = u32::try_from(proposal.signature_count()).unwrap_or(u32::MAX);
+        if !self.signature_budget(count) {
+            return Ok(None);
+        }
+        let known = |proof: &ProofOfAvailability| self.cached(&Hash::digest(&proof.encode()));
+        proposal
+            .verify(&self.chain, &self.validators, known)
+            .map_err(|e| Rejected::Invalid {
+                kind: "batched proposal",
+                round: proposal.header.round,
+                error: e.to_string(),
+            })?;
+        Ok(Some(Checked::Batched(proposal)))
+    }
+
+    /// A batch pushed by its author: well formed, every transaction for this chain,
+    /// within the size limit, and signed. Its transactions count against the sender's
+    /// transaction rate before their signatures are checked.
+    fn check_batch(&self, payload: &[u8]) -> Result<Option<Checked>, Rejected> {
+        let batch = Batch::from_wire(payload).map_err(|e| Rejected::Undecodable(e.to_string()))?;
+        let invalid = |error: String| Rejected::Invalid {
+            kind: "batch",
+            round: batch.info.expires,
+            error,
+        };
+        if batch.info.author != self.from {
+            return Err(invalid(format!(
+                "batch of validator {} pushed by validator {}",
+                batch.info.author.0, self.from.0
+            )));
+        }
+        let count = u32::try_from(batch.txs.len()).unwrap_or(u32::MAX);
+        if !self.tx_budget(count) {
+            return Ok(None);
+        }
+        let hashes = check_batch_contents(&batch, &self.chain, self.limits).map_err(invalid)?;
+        Ok(Some(Checked::Batch(HeldBatch::new(batch, hashes))))
+    }
+
+    fn check_batch_vote(&self, payload: &[u8], replay: bool) -> Result<Option<Checked>, Rejected> {
+        let vote =
+            BatchVote::from_wire(payload).map_err(|e| Rejected::Undecodable(e.to_string()))?;
+        if !replay {
+            if !self.signature_budget(1) {
+                return Ok(None);
+            }
+            vote.verify(&self.chain, &self.validators)
+                .map_err(|e| Rejected::Invalid {
+                    kind: "batch vote",
+                    round: vote.info.expires,
+                    error: e.to_string(),
+                })?;
+        }
+        Ok(Some(Checked::BatchVote(vote)))
+    }
+
+    fn check_proof(&self, payload: &[u8], replay: bool) -> Result<Option<Checked>, Rejected> {
+        let proof = ProofOfAvailability::from_wire(payload)
+            .map_err(|e| Rejected::Undecodable(e.to_string()))?;
+        if !replay {
+            let count = u32::try_from(proof.signatures.len()).unwrap_or(u32::MAX);
+            if !self.signature_budget(count) {
+                return Ok(None);
+            }
+            proof
+                .verify(&self.chain, &self.validators)
+                .map_err(|e| Rejected::Invalid {
+                    kind: "proof of availability",
+                    round: proof.info.expires,
+                    error: e.to_string(),
+                })?;
+            // Remembered by its encoding, which a proposal carrying it repeats: the
+            // proposal's check then skips it.
+            if let Ok(mut cache) = self.cache.lock() {
+                cache.insert(Hash::digest(&proof.encode()));
+            }
+        }
+        Ok(Some(Checked::Proof(proof)))
+    }
+
+    /// Takes `count` signatures from the sender's budget; false (drop the message) if
+    /// the sender has used its share for now.
+    fn signature_budget(&self, count: u32) -> bool {
         self.signatures
+            .lock()
+            .map_or(true, |mut rates| rates.allow_n(self.from, count))
+    }
+
+    /// Takes `count` client transactions from the sender's transaction rate.
+    fn tx_budget(&self, count: u32) -> bool {
+        self.txs
             .lock()
             .map_or(true, |mut rates| rates.allow_n(self.from, count))
     }
@@ -457,7 +604,12 @@ impl Job {
     /// For a proposal: whether the gate lets it be decoded (a header that does not
     /// decode is left to the full decode, which refuses it).
     fn through_gate(&self, payload: &[u8]) -> Result<bool, Rejected> {
-        let Some(header) = proposal_header(payload) else {
+        if !matches!(self.kind, KIND_BATCHED_PROPOSAL)
+            && self.kind != crate::run::wire::KIND_CONSENSUS
+        {
+            return Ok(true);
+        }
+        let Some(header) = proposal_header(self.kind, payload) else {
             return Ok(true);
         };
         let verdict = match self.gate.lock() {
@@ -526,8 +678,35 @@ pub fn check(
     checked.map_err(|e| e.to_string())
 }
 
+/// A batch's transactions: for this chain, each within the size limit, every
+/// signature valid (one batch check); returns their hashes, computed once.
+pub fn check_batch_contents(
+    batch: &Batch,
+    chain: &ChainId,
+    limits: BlockLimits,
+) -> Result<Vec<Hash>, String> {
+    let hashes = batch.check_well_formed().map_err(|e| e.to_string())?;
+    for (index, tx) in batch.txs.iter().enumerate() {
+        if tx.payload.chain_id != *chain {
+            return Err(format!("transaction {index} is for another chain"));
+        }
+        let size = tx.encoded_size();
+        if size > limits.max_tx_bytes {
+            return Err(format!(
+                "transaction {index} is {size} bytes; the chain allows {}",
+                limits.max_tx_bytes
+            ));
+        }
+    }
+    let txs: Vec<&Transaction> = batch.txs.iter().collect();
+    if let Some(bad) = Transaction::invalid_signatures(&txs).first() {
+        return Err(format!("transaction {bad} has an invalid signature"));
+    }
+    Ok(hashes)
+}
+
 /// The chain's limits on a block: transactions, bytes, and each transaction's bytes.
-fn check_block_limits(block: &cairn_types::Block, limits: BlockLimits) -> Result<(), String> {
+pub fn check_block_limits(block: &cairn_types::Block, limits: BlockLimits) -> Result<(), String> {
     let txs = block.txs.len();
     if txs > limits.max_txs {
         return Err(format!(

@@ -20,6 +20,9 @@ pub struct Config {
     pub max_batch_bytes: usize,
     /// ...or this long after its first transaction arrived.
     pub linger_ms: u64,
+    /// An own batch still short of a quorum this long after it was sent is sent again
+    /// to the validators that have not voted (one that was down, or lost it).
+    pub resend_ms: u64,
     /// A new batch may be proposed for this many rounds after the current one.
     pub lifetime_rounds: Round,
     /// Most batches held for one author and not yet committed or expired.
@@ -47,6 +50,7 @@ impl Config {
             max_batch_txs: 1_000,
             max_batch_bytes: 1024 * 1024,
             linger_ms: 10,
+            resend_ms: 1_000,
             lifetime_rounds: 100,
             quota_batches: 1_000,
             quota_bytes: 64 * 1024 * 1024,

@@ -93,6 +93,14 @@ pub enum Action {
         /// The batch.
         batch: HeldBatch,
     },
+    /// Send this validator's `batch` (stored already) again to `to`, which have not
+    /// voted for it.
+    Resend {
+        /// The batch.
+        batch: HeldBatch,
+        /// Who has not voted.
+        to: Vec<ValidatorId>,
+    },
     /// Store a peer's batch durably, then send `vote` to its author.
     StoreAndVote {
         /// The batch.

@@ -54,7 +54,11 @@ impl Batches {
     pub fn handle(&mut self, event: Event) -> Vec<Action> {
         match event {
             Event::Submitted { txs, now_ms } => self.on_submitted(txs, now_ms),
-            Event::Tick { now_ms } => self.seal_if_due(now_ms),
+            Event::Tick { now_ms } => {
+                let mut actions = self.seal_if_due(now_ms);
+                actions.extend(self.resend_due(now_ms));
+                actions
+            }
             Event::Round { round } => {
                 self.round = self.round.max(round);
                 Vec::new()
@@ -160,10 +164,35 @@ impl Batches {
         let (max_txs, max_bytes) = (self.config.max_batch_txs, self.config.max_batch_bytes);
         for (tx, hash) in txs {
             if let Some(sealed) = self.maker.push(tx, hash, now_ms, max_txs, max_bytes) {
-                self.seal(sealed, &mut actions);
+                self.seal(sealed, now_ms, &mut actions);
             }
         }
         actions.extend(self.seal_if_due(now_ms));
+        actions
+    }
+
+    /// Own batches short of a quorum for a while go again to those that have not voted.
+    fn resend_due(&mut self, now_ms: u64) -> Vec<Action> {
+        let due = self.votes.due_again(now_ms, self.config.resend_ms);
+        let mut actions = Vec::new();
+        for (digest, voted) in due {
+            let Some(batch) = self.held.get(&digest) else {
+                continue;
+            };
+            let to: Vec<ValidatorId> = self
+                .config
+                .validators
+                .iter()
+                .map(|(id, _)| id)
+                .filter(|id| *id != self.config.me && !voted.contains(id))
+                .collect();
+            if !to.is_empty() {
+                actions.push(Action::Resend {
+                    batch: batch.clone(),
+                    to,
+                });
+            }
+        }
         actions
     }
 
@@ -174,12 +203,12 @@ impl Batches {
             .due(now_ms, self.config.linger_ms, self.config.max_batch_txs)
         {
             let sealed = self.maker.take();
-            self.seal(sealed, &mut actions);
+            self.seal(sealed, now_ms, &mut actions);
         }
         actions
     }
 
-    fn seal(&mut self, (txs, hashes): Sealed, actions: &mut Vec<Action>) {
+    fn seal(&mut self, (txs, hashes): Sealed, now_ms: u64, actions: &mut Vec<Action>) {
         if txs.is_empty() {
             return;
         }
@@ -195,12 +224,23 @@ impl Batches {
         self.held.insert(batch.clone());
         self.own.insert(digest);
         let vote = self.sign(batch.info());
-        self.votes.open(batch.info());
+        self.votes.open(batch.info(), now_ms);
         actions.push(Action::Disseminate { batch });
         self.count_vote(vote, actions);
     }
 
     fn on_received(&mut self, from: ValidatorId, batch: HeldBatch) -> Vec<Action> {
+        // Sent again (the author lacks this validator's vote): vote again.
+        if let Some(held) = self.held.get(&batch.digest())
+            && held.info() == batch.info()
+            && from == batch.info().author
+        {
+            let vote = self.sign(batch.info());
+            return vec![Action::StoreAndVote {
+                batch: held.clone(),
+                vote,
+            }];
+        }
         if let Err(reason) = self.admit(from, &batch) {
             return vec![Action::Refused { from, reason }];
         }

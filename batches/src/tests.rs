@@ -294,3 +294,31 @@ fn proposals_skip_ancestors_keep_limits_and_refuse_expired_or_repeated_proofs() 
         Err(BatchesError::Repeated { .. })
     ));
 }
+
+#[test]
+fn a_batch_short_of_a_quorum_is_sent_again_to_those_that_did_not_vote() {
+    let mut nodes = machines(4);
+    let batch = seal(&mut nodes[0], 0, 2);
+    // Only validator 1 got it; 2 and 3 were down.
+    assert!(certify(&mut nodes, &batch, &[1]).is_none());
+    assert!(
+        nodes[0].handle(Event::Tick { now_ms: 1_500 }).is_empty(),
+        "not yet"
+    );
+    let again = nodes[0].handle(Event::Tick { now_ms: 2_000 });
+    let [Action::Resend { batch: resent, to }] = again.as_slice() else {
+        panic!("expected a resend: {again:?}");
+    };
+    assert_eq!(resent.digest(), batch.digest());
+    assert_eq!(to, &[ValidatorId(2), ValidatorId(3)]);
+    // Validator 1 lost its vote and gets it again: it votes again.
+    let revote = nodes[1].handle(Event::Received {
+        from: ValidatorId(0),
+        batch: batch.clone(),
+    });
+    assert!(matches!(revote.as_slice(), [Action::StoreAndVote { .. }]));
+    assert!(
+        certify(&mut nodes, &batch, &[2]).is_some(),
+        "the resent batch certifies"
+    );
+}

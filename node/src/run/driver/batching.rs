@@ -257,6 +257,11 @@ impl Driver {
                     to_store.push(batch.batch);
                 }
                 BatchAction::Store { batch } => to_store.push(batch.batch),
+                BatchAction::Resend { batch, to } => {
+                    let bytes = batch.batch.to_wire();
+                    after_store
+                        .extend(to.into_iter().map(|v| (Some(v), KIND_BATCH, bytes.clone())));
+                }
                 BatchAction::BroadcastProof { proof } => {
                     self.batching.own_certified(&proof.info.digest);
                     self.shared.metrics.batches_certified.inc();

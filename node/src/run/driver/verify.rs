@@ -739,8 +739,9 @@ pub fn check_block_limits(block: &cairn_types::Block, limits: BlockLimits) -> Re
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::run::wire::KIND_CONSENSUS;
     use cairn_crypto::SecretKey;
-    use cairn_types::{Block, BoundedBytes, BoundedVec, Op, QuorumCert, Transaction, TxPayload};
+    use cairn_types::{Block, BoundedBytes, BoundedVec, Op, QuorumCert, TxPayload};
 
     /// A block of `txs` puts whose values are `value_bytes` long.
     pub fn block_of(txs: usize, value_bytes: usize, height: u64) -> Block {
@@ -903,10 +904,14 @@ pub(super) mod tests {
         let block = block_of(20, 100, 3);
         let wire =
             Message::Proposal(cairn_types::Proposal::sign(block.clone(), None, &key)).to_wire();
-        assert_eq!(proposal_header(&wire), Some(block.header));
-        assert_eq!(proposal_header(&wire[..40]), None, "cut short");
+        assert_eq!(proposal_header(KIND_CONSENSUS, &wire), Some(block.header));
+        assert_eq!(
+            proposal_header(KIND_CONSENSUS, &wire[..40]),
+            None,
+            "cut short"
+        );
         let vote_like = [1u8; 100];
-        assert_eq!(proposal_header(&vote_like), None);
+        assert_eq!(proposal_header(KIND_CONSENSUS, &vote_like), None);
     }
 
     #[test]

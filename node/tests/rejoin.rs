@@ -424,9 +424,10 @@ async fn a_validator_down_for_50k_transactions_is_back_at_the_head() {
 }
 
 /// A transaction that reached only one validator — here because the others were not
-/// running yet, in general because the gossip carrying it was dropped — while that
+/// running yet, in general because the batch carrying it was dropped — while that
 /// validator's proposals never commit (the next leader is down, so its blocks never
-/// gather a certificate): it is announced again when its sender stalls, and commits.
+/// gather a certificate): its batch, short of a quorum, is sent again to the
+/// validators that did not vote, is certified, and another leader commits it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_only_one_validator_holds_still_commits() {
     let mut cluster = Cluster::new(N, 2);
@@ -435,7 +436,7 @@ async fn a_transaction_only_one_validator_holds_still_commits() {
     let chain = chain_id(&alone).await;
     let tx = transfers(&cluster.accounts[1], &chain, 0, 1).remove(0);
     alone.tx_submit(&tx).await.unwrap();
-    // v1's gossip of it waits in v1's per-peer queues while nobody else runs, and is
+    // v1's batch of it waits in v1's per-peer queues while nobody else runs, and is
     // dropped unsent once older than the network's age bound. Start the others only
     // after that, or a peer that connects fast enough would receive it (a race the
     // test lost in CI, where v0 then committed it without any re-announcement).
@@ -455,7 +456,7 @@ async fn a_transaction_only_one_validator_holds_still_commits() {
         .await
         .unwrap();
     assert_ne!(block.proposer, 1, "committed in a block of another leader");
-    assert!(cluster.validators[1].metric("cairn_node_reannounced_txs_total") >= 1.0);
+    assert!(cluster.validators[1].metric("cairn_node_batches_resent_total") >= 1.0);
 }
 
 /// Copies of `keys` (a secret key is not `Clone`, so that copies are deliberate).

@@ -23,7 +23,7 @@ pub const BEHAVIOURS: [&str; 9] = [
     "replay-flood",
     "bad-frames",
     "stop-reading",
-    "crafted-gossip",
+    "crafted-batches",
 ];
 
 /// One Byzantine validator.

@@ -39,9 +39,6 @@ pub struct NodeMetrics {
     /// Consensus messages from peers dropped because that peer's verification budget
     /// was used up.
     pub dropped_messages: Counter,
-    /// Transaction gossip batches from peers dropped because that peer had its
-    /// batches in admission already (their transactions still arrive in proposals).
-    pub dropped_gossip: Counter,
     /// Batches this validator made from its clients' transactions.
     pub batches_made: Counter,
     /// This validator's batches that gathered a proof of availability.
@@ -50,10 +47,10 @@ pub struct NodeMetrics {
     pub batches_refused: Counter,
     /// Batches fetched because a proposal needed them.
     pub batches_fetched: Counter,
+    /// Own batches sent again to validators that had not voted for them.
+    pub batches_resent: Counter,
     /// This validator's proposals sent with batch proofs instead of transactions.
     pub batched_proposals: Counter,
-    /// Pending transactions broadcast again because their sender stalled.
-    pub reannounced_txs: Counter,
     /// Consensus messages whose exact bytes were verified before (replays): handed on
     /// without checking their signatures again.
     pub replays_skipped: Counter,
@@ -90,13 +87,12 @@ impl NodeMetrics {
             bad_messages: Counter::default(),
             bad_signatures: Counter::default(),
             dropped_messages: Counter::default(),
-            dropped_gossip: Counter::default(),
             batches_made: Counter::default(),
             batches_certified: Counter::default(),
             batches_refused: Counter::default(),
             batches_fetched: Counter::default(),
+            batches_resent: Counter::default(),
             batched_proposals: Counter::default(),
-            reannounced_txs: Counter::default(),
             replays_skipped: Counter::default(),
             replays_dropped: Counter::default(),
             replies_limited: Counter::default(),
@@ -180,19 +176,14 @@ impl NodeMetrics {
             metrics.batches_fetched.clone(),
         );
         r.register(
+            "batches_resent",
+            "Own batches sent again to the validators that had not voted for them",
+            metrics.batches_resent.clone(),
+        );
+        r.register(
             "batched_proposals",
             "Proposals of this validator sent with batch proofs instead of transactions",
             metrics.batched_proposals.clone(),
-        );
-        r.register(
-            "dropped_gossip",
-            "Transaction gossip batches dropped because their sender had batches in admission",
-            metrics.dropped_gossip.clone(),
-        );
-        r.register(
-            "reannounced_txs",
-            "Pending transactions broadcast again because their sender made no progress",
-            metrics.reannounced_txs.clone(),
         );
         r.register(
             "replays_skipped",

@@ -6,7 +6,6 @@ mod byzantine;
 mod driver;
 mod execute;
 mod follow;
-mod gossip;
 mod metrics;
 mod setup;
 mod shared;
@@ -54,12 +53,6 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
     let metrics = started
         .metrics_listener
         .map(|l| tokio::spawn(metrics::serve(l, started.registry.clone(), stop_rx.clone())));
-    let gossip = tokio::spawn(gossip::run(
-        started.net.clone(),
-        started.shared.clone(),
-        started.gossip_rx,
-        stop_rx.clone(),
-    ));
     let sweep = {
         let shared = started.shared.clone();
         tokio::spawn(admission::sweep(
@@ -105,7 +98,6 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
     signals.abort();
     started.rpc.stop().await;
     let _ = started.net.shutdown().await;
-    let _ = gossip.await;
     let _ = sweep.await;
     if let Some(metrics) = metrics {
         let _ = metrics.await;
@@ -201,6 +193,7 @@ impl Participation {
             usize::try_from(genesis.doc().params.max_block_bytes).unwrap_or(usize::MAX);
         byzantine::Context {
             chain: genesis.chain_id(),
+            me: self.shared.me,
             senders: genesis
                 .doc()
                 .accounts

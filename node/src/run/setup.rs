@@ -15,11 +15,11 @@ use cairn_mempool::{BatchVerifier, Mempool, MempoolConfig};
 use cairn_network::{Inbox, Network, NetworkConfig, NetworkHandle, PeerId};
 use cairn_rpc::{RpcConfig, RpcContext, RpcMetrics, RpcServer};
 use cairn_storage::{Head, Store};
-use cairn_types::{Block, Transaction, ValidatorId};
+use cairn_types::{Block, ValidatorId};
 use parity_scale_codec::{DecodeAll, Encode};
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::metrics::{self, NodeMetrics};
 use super::shared::{RpcNode, Shared};
@@ -50,7 +50,6 @@ pub struct Started {
     pub rpc: RpcServer,
     pub registry: Arc<Registry>,
     pub metrics_listener: Option<TcpListener>,
-    pub gossip_rx: mpsc::Receiver<Transaction>,
     pub evidence_dir: PathBuf,
     /// Peers the network numbers (validators, then permitted full nodes).
     pub peers: usize,
@@ -143,9 +142,15 @@ impl Loaded {
             .limits
             .max_request_bytes
             .max(net_config.limits.max_message_bytes);
-        // Consensus messages have their own lane, taken before transaction gossip; a
-        // peer's share of a lane holds at least two of the largest messages.
-        net_config.limits.priority_kinds = vec![super::wire::KIND_CONSENSUS];
+        // Consensus messages, batch votes and proofs, and batched proposals have their
+        // own lane, taken before batches of transactions; a peer's share of a lane holds
+        // at least two of the largest messages.
+        net_config.limits.priority_kinds = vec![
+            super::wire::KIND_CONSENSUS,
+            super::wire::KIND_BATCH_VOTE,
+            super::wire::KIND_BATCH_PROOF,
+            super::wire::KIND_BATCHED_PROPOSAL,
+        ];
         let limits = &mut net_config.limits;
         limits.incoming_peer_bytes = limits
             .incoming_peer_bytes
@@ -186,7 +191,6 @@ impl Loaded {
             );
         }
         let verifier = BatchVerifier::spawn(256, Duration::from_millis(2));
-        let (gossip_tx, gossip_rx) = mpsc::channel(16_384);
         let admissions = super::admission::AdmissionLog::spawn(&store)
             .context("cannot start the admission writer")?;
         let acknowledged = store
@@ -198,9 +202,7 @@ impl Loaded {
             self.me,
             mempool,
             verifier,
-            gossip_tx,
             node_metrics,
-            peers,
             admissions,
         ));
         if !acknowledged.is_empty() {
@@ -235,7 +237,6 @@ impl Loaded {
             rpc,
             registry: Arc::new(registry),
             metrics_listener,
-            gossip_rx,
             evidence_dir: self.home.join("evidence"),
             peers,
         })

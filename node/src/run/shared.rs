@@ -11,14 +11,11 @@ use cairn_rpc::types::ConsensusStatus;
 use cairn_rpc::{NodeApi, NodeHealth, PeerStatus, PendingStatus, SubmitError};
 use cairn_storage::Store;
 use cairn_types::{Transaction, ValidatorId};
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::Notify;
 
 use super::metrics::NodeMetrics;
 
-/// Gossip batches from one validator admitted at once; more from it are dropped.
-pub const GOSSIP_SLOTS_PER_PEER: usize = 2;
-
-/// What the driver, the RPC server and the gossip task share.
+/// What the driver and the RPC server share.
 pub struct Shared {
     /// The store (one writer: the driver; readers: everyone).
     pub store: Arc<Store>,
@@ -30,10 +27,8 @@ pub struct Shared {
     mempool: Mutex<Mempool>,
     /// Verifies transaction signatures in batches off the runtime's threads.
     pub verifier: BatchVerifier,
-    /// Woken when a new transaction enters the mempool (a waiting leader proposes).
-    pub tx_arrived: Notify,
-    /// Client transactions to share with the other validators.
-    pub gossip: mpsc::Sender<Transaction>,
+    /// Woken when a batch is certified (a waiting leader may propose it).
+    pub batch_ready: Notify,
     /// The consensus round, for health and metrics.
     pub round: AtomicU64,
     /// True while blocks are being fetched from peers.
@@ -42,12 +37,6 @@ pub struct Shared {
     pub connected: Mutex<Vec<ValidatorId>>,
     /// Set once shutdown began: new submissions are refused.
     pub stopping: AtomicBool,
-    /// Slots for admitting transaction batches other validators shared, per validator;
-    /// a batch that finds none of its sender's free is dropped (its transactions reach
-    /// us again in a proposal), and a flooding peer cannot take the others' slots.
-    pub gossip_slots: Vec<Arc<Semaphore>>,
-    /// Gossiped transactions admitted per validator per second.
-    pub gossip_rates: Mutex<super::driver::PeerRates>,
     /// The node's metrics.
     pub metrics: Arc<NodeMetrics>,
     /// What the stall report (`consensus_status`) is built from.
@@ -65,18 +54,9 @@ impl Shared {
         me: ValidatorId,
         mempool: Mempool,
         verifier: BatchVerifier,
-        gossip: mpsc::Sender<Transaction>,
         metrics: Arc<NodeMetrics>,
-        peers: usize,
         admissions: super::admission::AdmissionLog,
     ) -> Shared {
-        let gossip_rates = Mutex::new(super::driver::PeerRates::new(
-            peers,
-            super::driver::GOSSIP_TXS_PER_SEC,
-        ));
-        let gossip_slots = (0..peers)
-            .map(|_| Arc::new(Semaphore::new(GOSSIP_SLOTS_PER_PEER)))
-            .collect();
         let stall =
             super::stall::StallMonitor::new(genesis.validators().len(), stall_after(&genesis));
         Shared {
@@ -86,14 +66,11 @@ impl Shared {
             me,
             mempool: Mutex::new(mempool),
             verifier,
-            tx_arrived: Notify::new(),
-            gossip,
+            batch_ready: Notify::new(),
             round: AtomicU64::new(0),
             syncing: AtomicBool::new(false),
             connected: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
-            gossip_slots,
-            gossip_rates,
             metrics,
             admissions,
         }
@@ -116,22 +93,15 @@ impl Shared {
         })
     }
 
-    /// Verifies and admits a transaction. A `from_client` one is recorded durably
-    /// before this returns `Ok` (the acknowledgement outlives a crash; see
-    /// `admission.rs`) and then gossiped.
-    pub async fn admit(&self, tx: Transaction, from_client: bool) -> Result<Admitted, SubmitError> {
+    /// Verifies and admits a client's transaction, recorded durably before this
+    /// returns `Ok` (the acknowledgement outlives a crash; see `admission.rs`). From the
+    /// mempool it goes into this validator's next batch (docs/DATAPATH.md).
+    pub async fn admit(&self, tx: Transaction) -> Result<Admitted, SubmitError> {
         let hash = tx.hash();
         // A transaction already pending costs one hash, not a signature check.
         if self.mempool().contains(&hash) {
-            if from_client {
-                self.record(hash, tx).await?;
-            }
+            self.record(hash, tx).await?;
             return Ok(Admitted::AlreadyKnown);
-        }
-        // Gossip from an unknown sender is dropped before its signature costs anything
-        // (a client still learns of a bad signature first, as before).
-        if !from_client && self.account(&tx.payload.sender)?.is_none() {
-            return Err(SubmitError::UnknownSender);
         }
         let (tx, hash) = self.verifier.verify(tx).await.map_err(submit_error)?;
         let account = self.account(&tx.payload.sender)?;
@@ -143,15 +113,11 @@ impl Shared {
             self.metrics.mempool_size.set(pool.len() as i64);
             admitted
         };
-        if from_client && let Err(e) = self.record(hash, tx.clone()).await {
+        if let Err(e) = self.record(hash, tx).await {
             if admitted == Admitted::New {
                 self.mempool().withdraw(&hash);
             }
             return Err(e);
-        }
-        if admitted == Admitted::New {
-            self.tx_arrived.notify_one();
-            let _ = tx;
         }
         Ok(admitted)
     }
@@ -171,8 +137,7 @@ impl Shared {
         let mut pending = 0;
         for chunk in txs.chunks(256) {
             let results =
-                futures::future::join_all(chunk.iter().map(|tx| self.admit(tx.clone(), true)))
-                    .await;
+                futures::future::join_all(chunk.iter().map(|tx| self.admit(tx.clone()))).await;
             pending += results.iter().filter(|r| r.is_ok()).count();
         }
         pending
@@ -215,7 +180,7 @@ impl NodeApi for RpcNode {
         if self.0.stopping.load(Ordering::Relaxed) {
             return Err(SubmitError::ShuttingDown);
         }
-        self.0.admit(tx, true).await.map(|_| ())
+        self.0.admit(tx).await.map(|_| ())
     }
 
     fn pending_status(&self, hash: &Hash) -> PendingStatus {

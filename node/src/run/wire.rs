@@ -2,9 +2,7 @@
 
 /// A consensus message: `SCALE(cairn_consensus::Message)`.
 pub const KIND_CONSENSUS: u8 = 1;
-/// A batch of client transactions shared with the other validators:
-/// `SCALE(Vec<Transaction>)`, at most [`MAX_GOSSIP_TXS`] of them.
-pub const KIND_TXS: u8 = 2;
+// Kind 2 carried transaction gossip before batches (docs/DATAPATH.md); unused now.
 /// A batch of this validator's client transactions, sent once to every validator:
 /// `SCALE(Batch)` (docs/PROTOCOL.md §12).
 pub const KIND_BATCH: u8 = 3;
@@ -28,11 +26,6 @@ pub const REQUEST_BLOCKS: u8 = 3;
 /// A request for a batch by digest: the 32-byte digest; the answer is `SCALE(Batch)`,
 /// or empty when the peer does not hold it.
 pub const REQUEST_BATCH: u8 = 4;
-/// Most transactions in one gossip batch.
-pub const MAX_GOSSIP_TXS: usize = 512;
-/// Most encoded transaction bytes in one gossip batch (a batch is sent when either
-/// limit is reached).
-pub const MAX_GOSSIP_BYTES: usize = 1024 * 1024;
 /// Bytes of a block besides its transactions, at most: the header with its justify QC
 /// (a QC is at most `MAX_CERT_BYTES`) and the length prefix.
 pub const BLOCK_OVERHEAD_BYTES: usize = cairn_types::limits::MAX_CERT_BYTES + 4 * 1024;
@@ -46,7 +39,6 @@ pub fn max_message_bytes(max_block_bytes: usize) -> usize {
     use cairn_types::{Batch, BatchedProposal, Wire};
     max_block_bytes
         .saturating_add(PROPOSAL_OVERHEAD_BYTES)
-        .max(MAX_GOSSIP_BYTES + 64 * 1024)
         .max(Batch::MAX_BYTES)
         .max(BatchedProposal::MAX_BYTES)
 }

@@ -24,8 +24,9 @@
 //!   above the receiver's cap.
 //! * `stop-reading`: never reads what peers send it (their streams stay open until
 //!   their timeouts) while it keeps sending like an honest validator.
-//! * `crafted-gossip`: with each message it shares a batch of 256 transactions of
-//!   genesis accounts with forged signatures, which cost every receiver a check.
+//! * `crafted-batches`: with each message it sends a batch of its own of 256
+//!   transactions of genesis accounts with forged signatures, which cost every
+//!   receiver a check before the batch is refused.
 
 #[cfg(feature = "byzantine")]
 mod on;
@@ -50,6 +51,8 @@ pub use off::Byzantine;
 pub struct Context {
     /// The chain id signatures are bound to.
     pub chain: ChainId,
+    /// This validator (the author of the batches it forges).
+    pub me: ValidatorId,
     /// Genesis accounts (a forged transaction of a known sender costs a check).
     pub senders: Vec<PublicKey>,
     /// The receivers' message cap, in bytes.
@@ -122,6 +125,7 @@ mod tests {
     fn context() -> Context {
         Context {
             chain: ChainId(cairn_crypto::Hash::from([1; 32])),
+            me: ValidatorId(0),
             senders: vec![SecretKey::from_seed(&[2; 32]).public()],
             max_message_bytes: 1024,
         }

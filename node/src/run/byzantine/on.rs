@@ -8,16 +8,17 @@ use anyhow::Result;
 use cairn_consensus::Message;
 use cairn_crypto::{Hash, SecretKey, Signature};
 use cairn_types::{
-    BoundedBytes, Op, Proposal, QuorumCert, Timeout, Transaction, TxPayload, ValidatorId, Vote,
+    Batch, BoundedBytes, Op, Proposal, QuorumCert, Timeout, Transaction, TxPayload, ValidatorId,
+    Vote,
 };
 use parity_scale_codec::Encode;
 
 use super::{BEHAVIOURS, Context, DORMANT_ENV, ENV, Frame, Outgoing};
-use crate::run::wire::{KIND_CONSENSUS, KIND_TXS};
+use crate::run::wire::{KIND_BATCH, KIND_CONSENSUS};
 
 /// Messages `replay-flood` remembers and resends.
 const REPLAYED: usize = 16;
-/// Transactions in one `crafted-gossip` batch.
+/// Transactions in one `crafted-batches` batch.
 const CRAFTED_BATCH: usize = 256;
 /// How far ahead `inflated-timeouts` claims to be, in rounds.
 const INFLATION: u64 = 1_000;
@@ -82,7 +83,7 @@ enum Behaviour {
     ReplayFlood,
     BadFrames,
     StopReading,
-    CraftedGossip,
+    CraftedBatches,
 }
 
 impl Behaviour {
@@ -96,7 +97,7 @@ impl Behaviour {
             "replay-flood" => Behaviour::ReplayFlood,
             "bad-frames" => Behaviour::BadFrames,
             "stop-reading" => Behaviour::StopReading,
-            "crafted-gossip" => Behaviour::CraftedGossip,
+            "crafted-batches" => Behaviour::CraftedBatches,
             _ => return None,
         })
     }
@@ -197,13 +198,15 @@ impl Byzantine {
                 out.extend(to.iter().flat_map(|v| self.bad_frames(*v)));
                 out
             }
-            Behaviour::CraftedGossip => {
+            Behaviour::CraftedBatches => {
                 let mut out = honest();
-                let batch = self.crafted_batch().encode();
-                out.extend(
-                    to.iter()
-                        .map(|v| Frame::Payload(*v, KIND_TXS, batch.clone())),
-                );
+                if let Some(batch) = self.crafted_batch(message.round()) {
+                    let batch = batch.encode();
+                    out.extend(
+                        to.iter()
+                            .map(|v| Frame::Payload(*v, KIND_BATCH, batch.clone())),
+                    );
+                }
                 out
             }
         }
@@ -294,7 +297,22 @@ impl Byzantine {
     }
 
     /// Transactions of genesis accounts, well formed, with forged signatures.
-    fn crafted_batch(&self) -> Vec<Transaction> {
+    /// A batch of this validator's, well formed, expiring within every receiver's
+    /// window, whose transactions' signatures are forged.
+    fn crafted_batch(&self, round: u64) -> Option<Batch> {
+        let txs = self.crafted_txs();
+        let hashes: Vec<cairn_crypto::Hash> = txs.iter().map(Transaction::hash).collect();
+        Batch::new(
+            self.context.me,
+            self.count,
+            round.saturating_add(10),
+            txs,
+            &hashes,
+        )
+        .ok()
+    }
+
+    fn crafted_txs(&self) -> Vec<Transaction> {
         let senders = &self.context.senders;
         if senders.is_empty() {
             return Vec::new();

@@ -258,6 +258,7 @@ impl Driver {
                 }
                 BatchAction::Store { batch } => to_store.push(batch.batch),
                 BatchAction::Resend { batch, to } => {
+                    self.shared.metrics.batches_resent.inc();
                     let bytes = batch.batch.to_wire();
                     after_store
                         .extend(to.into_iter().map(|v| (Some(v), KIND_BATCH, bytes.clone())));
@@ -289,7 +290,7 @@ impl Driver {
         self.write_then_send(to_store, after_store, forget);
         if certified {
             // A waiting leader may now have something to propose.
-            self.shared.tx_arrived.notify_one();
+            self.shared.batch_ready.notify_one();
         }
     }
 

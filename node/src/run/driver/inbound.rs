@@ -1,33 +1,25 @@
 //! Messages and requests from other validators.
 
-use std::sync::Arc;
-
 use anyhow::Result;
+use cairn_batches::Event as BatchEvent;
 use cairn_consensus::{Event, Message};
-use cairn_network::{Incoming, NetworkHandle, Offence};
-use cairn_rpc::SubmitError;
-use cairn_types::{BoundedVec, Transaction, ValidatorId};
-use parity_scale_codec::DecodeAll;
+use cairn_network::Incoming;
+use cairn_types::ValidatorId;
 
 use super::Driver;
 use super::claims::ClaimCheck;
 use super::verify::{Checked, Verified};
-use crate::run::shared::Shared;
 use crate::run::wire::{
-    KIND_BATCH, KIND_BATCH_PROOF, KIND_BATCH_VOTE, KIND_BATCHED_PROPOSAL, KIND_CONSENSUS, KIND_TXS,
-    MAX_GOSSIP_TXS, REQUEST_BATCH, REQUEST_BLOCK, REQUEST_BLOCKS, REQUEST_STATUS,
+    KIND_BATCH, KIND_BATCH_PROOF, KIND_BATCH_VOTE, KIND_BATCHED_PROPOSAL, KIND_CONSENSUS,
+    REQUEST_BATCH, REQUEST_BLOCK, REQUEST_BLOCKS, REQUEST_STATUS,
 };
-use cairn_batches::Event as BatchEvent;
 
 /// Proposals this many rounds from the current one are remembered; others are not.
 const RECENT_ROUND_WINDOW: u64 = 16;
 
-/// A gossip batch as it travels: at most [`MAX_GOSSIP_TXS`] transactions.
-pub type GossipBatch = BoundedVec<Transaction, MAX_GOSSIP_TXS>;
-
 impl Driver {
-    /// Routes one network input: consensus messages to the core, transaction batches
-    /// to the mempool (in their own task), block requests to the store.
+    /// Routes one network input: consensus and batch messages to verification, block
+    /// and batch requests to their servers.
     pub(super) async fn on_incoming(&mut self, incoming: Incoming) -> Result<()> {
         match incoming {
             Incoming::Message {
@@ -52,23 +44,6 @@ impl Driver {
                     self.verifier.submit(from, kind, payload);
                 }
             }
-            Incoming::Message {
-                from,
-                kind: KIND_TXS,
-                payload,
-            } => match self.gossip_slot(from) {
-                Some(slot) => {
-                    let (shared, net) = (self.shared.clone(), self.net.clone());
-                    tokio::spawn(async move {
-                        admit_gossip(shared, net, from, payload).await;
-                        drop(slot);
-                    });
-                }
-                None => {
-                    self.shared.metrics.dropped_gossip.inc();
-                    tracing::debug!(from = from.0, "transaction batch queue full; dropped one");
-                }
-            },
             Incoming::Request {
                 from,
                 kind: REQUEST_BLOCK,
@@ -94,11 +69,6 @@ impl Driver {
         Ok(())
     }
 
-    fn gossip_slot(&self, from: ValidatorId) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let slots = self.shared.gossip_slots.get(usize::from(from.0))?;
-        slots.clone().try_acquire_owned().ok()
-    }
-
     /// Hands a message whose signatures checked out to the core. A proposal near the
     /// current round that the core accepted (from its round's leader) is also
     /// remembered (its transactions must not be proposed again on top of it); one the
@@ -119,7 +89,7 @@ impl Driver {
             Checked::Proof(proof) => {
                 self.batch_event(BatchEvent::Proof { proof });
                 // A waiting leader may now have something to propose.
-                self.shared.tx_arrived.notify_one();
+                self.shared.batch_ready.notify_one();
                 Ok(())
             }
         }
@@ -200,67 +170,4 @@ fn certified_height(message: &Message) -> Option<cairn_types::Height> {
         _ => return None,
     };
     Some(qc.data.height)
-}
-
-/// Admits a batch of transactions another validator shared. Invalid ones are dropped.
-/// An undecodable batch, or one with a transaction whose signature does not verify (or
-/// for another chain, or over the size limit), counts against the sender: its mempool
-/// checks the same rules before sharing, so an honest validator never sends one. (Other refusals — a nonce this node has
-/// seen used, a full pool — happen between honest validators too.)
-async fn admit_gossip(
-    shared: Arc<Shared>,
-    net: NetworkHandle,
-    from: ValidatorId,
-    payload: Vec<u8>,
-) {
-    let batch = match GossipBatch::decode_all(&mut payload.as_slice()) {
-        Ok(batch) => batch,
-        Err(e) => {
-            tracing::debug!(from = from.0, error = %e, "undecodable transaction batch");
-            shared
-                .stall
-                .note_peer_error(from, &format!("undecodable transaction batch: {e}"));
-            net.report(from, Offence::Undecodable);
-            return;
-        }
-    };
-    let count = u32::try_from(batch.len()).unwrap_or(u32::MAX);
-    let within_rate = shared
-        .gossip_rates
-        .lock()
-        .is_ok_and(|mut rates| rates.allow_n(from, count));
-    if !within_rate {
-        shared.metrics.dropped_gossip.inc();
-        tracing::debug!(
-            from = from.0,
-            "peer is over its gossip rate; dropped a batch"
-        );
-        return;
-    }
-    let admissions = batch.into_inner().into_iter().map(|tx| {
-        let shared = shared.clone();
-        async move { shared.admit(tx, false).await }
-    });
-    let mut bad_signature = false;
-    for result in futures::future::join_all(admissions).await {
-        if let Err(e) = result {
-            // What the sender's own mempool would have refused with the same rules.
-            bad_signature |= matches!(
-                e,
-                SubmitError::BadSignature | SubmitError::WrongChain | SubmitError::TooLarge { .. }
-            );
-            tracing::trace!(from = from.0, error = %e, "gossiped transaction not admitted");
-        }
-    }
-    if bad_signature {
-        tracing::debug!(
-            from = from.0,
-            "gossiped a transaction whose signature does not verify"
-        );
-        shared.stall.note_peer_error(
-            from,
-            "gossiped a transaction its own mempool would have refused (bad signature, other chain or too large)",
-        );
-        net.report(from, Offence::Invalid);
-    }
 }

@@ -20,8 +20,7 @@ mod rates;
 mod replay;
 mod verify;
 
-pub use inbound::GossipBatch;
-pub use rates::{GOSSIP_TXS_PER_SEC, PeerRates};
+pub use rates::PeerRates;
 
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
@@ -284,7 +283,7 @@ impl Driver {
                 Some(result) = self.fetched_rx.recv() => self.on_fetched(result).await?,
                 Some(fetched) = self.batching.fetched_rx.recv() => self.on_fetched_batch(fetched).await?,
                 Some(message) = incoming.recv() => self.on_incoming(message).await?,
-                () = self.shared.tx_arrived.notified(), if self.payload_wait.is_some() => {
+                () = self.shared.batch_ready.notified(), if self.payload_wait.is_some() => {
                     if let Some(event) = self.payload_if_ready() {
                         self.step(event).await?;
                     }

@@ -22,8 +22,9 @@ pub const BYTE_UNIT: usize = 64 * 1024;
 /// several times what an honest validator's messages carry, and a bound on the CPU
 /// a Byzantine one can claim with valid messages (about 50 µs each).
 pub const SIGNATURES_PER_SEC: (u32, u32) = (5_000, 10_000);
-/// Gossiped transactions admitted from one peer per second (and burst).
-pub const GOSSIP_TXS_PER_SEC: (u32, u32) = (20_000, 40_000);
+/// Client transactions in batches checked for one peer per second (and burst): a
+/// bound on the signature work a validator's batches can claim.
+pub const PEER_TXS_PER_SEC: (u32, u32) = (20_000, 40_000);
 
 /// One token bucket per validator.
 pub struct PeerRates {

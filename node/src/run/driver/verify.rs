@@ -266,7 +266,7 @@ impl MessageVerifier {
             signatures: Arc::new(Mutex::new(PeerRates::new(n, SIGNATURES_PER_SEC))),
             txs: Arc::new(Mutex::new(PeerRates::new(
                 n,
-                super::rates::GOSSIP_TXS_PER_SEC,
+                super::rates::PEER_TXS_PER_SEC,
             ))),
             verified,
             shared,

@@ -6,6 +6,7 @@ mod byzantine;
 mod driver;
 mod execute;
 mod follow;
+mod forward;
 mod metrics;
 mod setup;
 mod shared;
@@ -53,6 +54,14 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
     let metrics = started
         .metrics_listener
         .map(|l| tokio::spawn(metrics::serve(l, started.registry.clone(), stop_rx.clone())));
+    let forward = started.forward_rx.map(|rx| {
+        tokio::spawn(forward::run(
+            started.net.clone(),
+            started.shared.genesis.n(),
+            rx,
+            stop_rx.clone(),
+        ))
+    });
     let sweep = {
         let shared = started.shared.clone();
         tokio::spawn(admission::sweep(
@@ -99,6 +108,9 @@ async fn run_loaded(loaded: Loaded) -> Result<()> {
     started.rpc.stop().await;
     let _ = started.net.shutdown().await;
     let _ = sweep.await;
+    if let Some(forward) = forward {
+        let _ = forward.await;
+    }
     if let Some(metrics) = metrics {
         let _ = metrics.await;
     }

@@ -43,6 +43,8 @@ pub struct Started {
     /// None for a full node.
     pub consensus_key: Option<SecretKey>,
     pub shared: Arc<Shared>,
+    /// On a full node: the transactions to forward to validators.
+    pub forward_rx: Option<tokio::sync::mpsc::Receiver<cairn_types::Transaction>>,
     pub net: NetworkHandle,
     pub incoming: Inbox,
     pub heads: watch::Sender<Head>,
@@ -196,7 +198,7 @@ impl Loaded {
         let acknowledged = store
             .admitted()
             .map_err(|e| anyhow!("reading acknowledged transactions: {e}"))?;
-        let shared = Arc::new(Shared::new(
+        let mut shared = Shared::new(
             store.clone(),
             self.genesis.clone(),
             self.me,
@@ -204,7 +206,15 @@ impl Loaded {
             verifier,
             node_metrics,
             admissions,
-        ));
+        );
+        let forward_rx = if self.consensus_key.is_none() {
+            let (tx, rx) = tokio::sync::mpsc::channel(16_384);
+            shared.forward = Some(tx);
+            Some(rx)
+        } else {
+            None
+        };
+        let shared = Arc::new(shared);
         if !acknowledged.is_empty() {
             let count = acknowledged.len();
             let pending = shared.readmit(acknowledged).await;
@@ -228,6 +238,7 @@ impl Loaded {
         .await
         .map_err(|e| anyhow!("rpc.listen {}: {e}", config.rpc.listen))?;
         Ok(Started {
+            forward_rx,
             consensus_key: self.consensus_key,
             shared,
             net,

@@ -43,6 +43,8 @@ pub struct Shared {
     pub stall: super::stall::StallMonitor,
     /// Records client transactions durably before `tx_submit` acknowledges them.
     admissions: super::admission::AdmissionLog,
+    /// On a full node: where admitted transactions go to be forwarded to a validator.
+    pub forward: Option<tokio::sync::mpsc::Sender<Transaction>>,
 }
 
 impl Shared {
@@ -73,6 +75,7 @@ impl Shared {
             stopping: AtomicBool::new(false),
             metrics,
             admissions,
+            forward: None,
         }
     }
 
@@ -113,11 +116,17 @@ impl Shared {
             self.metrics.mempool_size.set(pool.len() as i64);
             admitted
         };
+        let forwarded = self.forward.as_ref().map(|_| tx.clone());
         if let Err(e) = self.record(hash, tx).await {
             if admitted == Admitted::New {
                 self.mempool().withdraw(&hash);
             }
             return Err(e);
+        }
+        if let (Some(forward), Some(tx), Admitted::New) = (&self.forward, forwarded, admitted)
+            && forward.try_send(tx).is_err()
+        {
+            tracing::debug!(%hash, "forward queue full; the transaction stays local");
         }
         Ok(admitted)
     }

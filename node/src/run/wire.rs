@@ -2,7 +2,9 @@
 
 /// A consensus message: `SCALE(cairn_consensus::Message)`.
 pub const KIND_CONSENSUS: u8 = 1;
-// Kind 2 carried transaction gossip before batches (docs/DATAPATH.md); unused now.
+/// Client transactions a full node forwards to the validator that batches their
+/// sender's: `SCALE(Vec<Transaction>)`, at most `forward::MAX_FORWARD_TXS` of them.
+pub const KIND_FORWARD: u8 = 2;
 /// A batch of this validator's client transactions, sent once to every validator:
 /// `SCALE(Batch)` (docs/PROTOCOL.md §12).
 pub const KIND_BATCH: u8 = 3;

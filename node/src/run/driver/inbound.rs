@@ -5,13 +5,14 @@ use cairn_batches::Event as BatchEvent;
 use cairn_consensus::{Event, Message};
 use cairn_network::Incoming;
 use cairn_types::ValidatorId;
+use parity_scale_codec::DecodeAll;
 
 use super::Driver;
 use super::claims::ClaimCheck;
 use super::verify::{Checked, Verified};
 use crate::run::wire::{
     KIND_BATCH, KIND_BATCH_PROOF, KIND_BATCH_VOTE, KIND_BATCHED_PROPOSAL, KIND_CONSENSUS,
-    REQUEST_BATCH, REQUEST_BLOCK, REQUEST_BLOCKS, REQUEST_STATUS,
+    KIND_FORWARD, REQUEST_BATCH, REQUEST_BLOCK, REQUEST_BLOCKS, REQUEST_STATUS,
 };
 
 /// Proposals this many rounds from the current one are remembered; others are not.
@@ -44,6 +45,11 @@ impl Driver {
                     self.verifier.submit(from, kind, payload);
                 }
             }
+            Incoming::Message {
+                from,
+                kind: KIND_FORWARD,
+                payload,
+            } => self.admit_forwarded(from, payload),
             Incoming::Request {
                 from,
                 kind: REQUEST_BLOCK,
@@ -67,6 +73,37 @@ impl Driver {
             }
         }
         Ok(())
+    }
+
+    /// Admits the transactions a full node forwarded, in order, like a client's
+    /// (they then go into this validator's batches). Validators do not forward; a
+    /// bundle arriving while the slots for forwarded bundles are taken is dropped
+    /// (the full node's client sees its transaction stay unknown and submits again).
+    fn admit_forwarded(&self, from: ValidatorId, payload: Vec<u8>) {
+        if usize::from(from.0) < self.shared.genesis.n() {
+            return;
+        }
+        let Ok(slot) = self.forward_slots.clone().try_acquire_owned() else {
+            tracing::debug!(from = from.0, "forwarded bundles in admission; dropped one");
+            return;
+        };
+        let bundle = match crate::run::forward::Bundle::decode_all(&mut payload.as_slice()) {
+            Ok(bundle) => bundle,
+            Err(e) => {
+                tracing::debug!(from = from.0, error = %e, "undecodable forwarded bundle");
+                self.net.report(from, cairn_network::Offence::Undecodable);
+                return;
+            }
+        };
+        let shared = self.shared.clone();
+        tokio::spawn(async move {
+            for tx in bundle.into_inner() {
+                if let Err(e) = shared.admit(tx).await {
+                    tracing::debug!(from = from.0, error = %e, "forwarded transaction refused");
+                }
+            }
+            drop(slot);
+        });
     }
 
     /// Hands a message whose signatures checked out to the core. A proposal near the

@@ -103,6 +103,8 @@ pub struct Driver {
     batching: batching::Batching,
     /// The chain's block limits.
     limits: verify::BlockLimits,
+    /// Bundles of transactions forwarded by full nodes in admission at once.
+    forward_slots: Arc<tokio::sync::Semaphore>,
 }
 
 /// Blocks a node may lag before it leaves consensus for block sync: shorter gaps are
@@ -188,6 +190,7 @@ impl Driver {
             cairn_batches::Batches::new(batching::machine_config(&setup.shared, setup.key));
         Ok(Driver {
             batching: batching::Batching::new(machine, stored),
+            forward_slots: Arc::new(tokio::sync::Semaphore::new(4)),
             limits,
             committer,
             executed,

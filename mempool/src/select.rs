@@ -34,20 +34,24 @@ impl Mempool {
         exclude: &HashSet<Hash>,
     ) -> Vec<Transaction> {
         self.select_from(|_, _| true, max_txs, max_bytes, exclude)
+            .into_iter()
+            .map(|(tx, _)| tx)
+            .collect()
     }
 
     /// Transactions for this validator's next batch (docs/DATAPATH.md): chosen like
     /// [`Mempool::select`], with `batched` (in this validator's batches not yet
     /// committed) skipped but counted as present, and the senders for which `waiting`
     /// is true left out entirely: their earlier transactions are in a batch not yet
-    /// certified, and a later batch could be certified, and proposed, first.
+    /// certified, and a later batch could be certified, and proposed, first. Each
+    /// comes with its hash.
     pub fn select_for_batch(
         &self,
         max_txs: usize,
         max_bytes: usize,
         batched: &HashSet<Hash>,
         waiting: impl Fn(&PublicKey) -> bool,
-    ) -> Vec<Transaction> {
+    ) -> Vec<(Transaction, Hash)> {
         self.select_from(|key, _| !waiting(key), max_txs, max_bytes, batched)
     }
 
@@ -76,6 +80,9 @@ impl Mempool {
             max_bytes,
             &HashSet::new(),
         )
+        .into_iter()
+        .map(|(tx, _)| tx)
+        .collect()
     }
 
     /// [`Mempool::select`] over the active senders that `wanted` accepts.
@@ -85,7 +92,7 @@ impl Mempool {
         max_txs: usize,
         max_bytes: usize,
         exclude: &HashSet<Hash>,
-    ) -> Vec<Transaction> {
+    ) -> Vec<(Transaction, Hash)> {
         let mut cursors: Vec<Cursor<'_>> = self
             .senders
             .active_in_arrival_order()
@@ -107,11 +114,11 @@ impl Mempool {
                 if selected.len() >= max_txs {
                     break;
                 }
-                if let Some(pending) = self.next_ready(cursor, exclude) {
+                if let Some((hash, pending)) = self.next_ready(cursor, exclude) {
                     match bytes.checked_add(pending.size) {
                         Some(total) if total <= max_bytes => {
                             bytes = total;
-                            selected.push(pending.tx.clone());
+                            selected.push((pending.tx.clone(), hash));
                             progressed = true;
                         }
                         _ => cursor.done = true,
@@ -128,7 +135,7 @@ impl Mempool {
         &'m self,
         cursor: &mut Cursor<'_>,
         exclude: &HashSet<Hash>,
-    ) -> Option<&'m crate::pool::PendingTx> {
+    ) -> Option<(Hash, &'m crate::pool::PendingTx)> {
         loop {
             let Some((&nonce, hash)) = cursor.queue.next() else {
                 cursor.done = true;
@@ -145,7 +152,7 @@ impl Mempool {
                 None => cursor.done = true,
             }
             if !exclude.contains(hash) {
-                return Some(pending);
+                return Some((*hash, pending));
             }
             if cursor.done {
                 return None;

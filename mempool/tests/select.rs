@@ -293,6 +293,7 @@ fn a_batch_skips_batched_transactions_and_leaves_out_waiting_senders() {
     // Sender 1's nonce 0 is in a certified batch: its nonces 1 and 2 are next.
     // Sender 2 waits for a batch to be certified: nothing of it.
     let chosen = pool.select_for_batch(100, usize::MAX, &batched, |s| *s == b.public());
+    let chosen: Vec<Transaction> = chosen.into_iter().map(|(tx, _)| tx).collect();
     assert_eq!(nonces(&chosen), vec![(1, 1), (1, 2)]);
     let chosen = pool.select_for_batch(100, usize::MAX, &none(), |_| false);
     assert_eq!(

@@ -29,6 +29,9 @@ pub struct Shared {
     pub verifier: BatchVerifier,
     /// Woken when a batch is certified (a waiting leader may propose it).
     pub batch_ready: Notify,
+    /// Woken when a client's transaction enters the mempool (the driver then looks
+    /// for its next batch).
+    pub tx_admitted: Notify,
     /// The consensus round, for health and metrics.
     pub round: AtomicU64,
     /// True while blocks are being fetched from peers.
@@ -69,6 +72,7 @@ impl Shared {
             mempool: Mutex::new(mempool),
             verifier,
             batch_ready: Notify::new(),
+            tx_admitted: Notify::new(),
             round: AtomicU64::new(0),
             syncing: AtomicBool::new(false),
             connected: Mutex::new(Vec::new()),
@@ -116,6 +120,9 @@ impl Shared {
             self.metrics.mempool_size.set(pool.len() as i64);
             admitted
         };
+        if admitted == Admitted::New {
+            self.tx_admitted.notify_one();
+        }
         let forwarded = self.forward.as_ref().map(|_| tx.clone());
         if let Err(e) = self.record(hash, tx).await {
             if admitted == Admitted::New {

@@ -208,13 +208,6 @@ impl Driver {
                 )
             };
             if !txs.is_empty() {
-                let txs = txs
-                    .into_iter()
-                    .map(|tx| {
-                        let hash = tx.hash();
-                        (tx, hash)
-                    })
-                    .collect::<Vec<_>>();
                 self.batching.batched.extend(txs.iter().map(|(_, h)| *h));
                 actions = self
                     .batching
@@ -228,6 +221,12 @@ impl Driver {
                 .handle(BatchEvent::Tick { now_ms: now }),
         );
         self.perform_batch_actions(actions);
+    }
+
+    /// Whether the batch clock must run: transactions wait in the mempool (pending
+    /// or batched and not yet committed) or an own batch is not yet committed.
+    pub(super) fn batching_active(&self) -> bool {
+        self.shared.metrics.mempool_size.get() > 0 || !self.batching.own.is_empty()
     }
 
     /// Feeds one event to the batch machine and performs what it asks.

@@ -105,6 +105,8 @@ pub struct Driver {
     limits: verify::BlockLimits,
     /// Bundles of transactions forwarded by full nodes in admission at once.
     forward_slots: Arc<tokio::sync::Semaphore>,
+    /// When the batch clock next ticks (while batching is active).
+    batch_due: Option<Instant>,
 }
 
 /// Blocks a node may lag before it leaves consensus for block sync: shorter gaps are
@@ -191,6 +193,7 @@ impl Driver {
         Ok(Driver {
             batching: batching::Batching::new(machine, stored),
             forward_slots: Arc::new(tokio::sync::Semaphore::new(4)),
+            batch_due: None,
             limits,
             committer,
             executed,
@@ -253,8 +256,6 @@ impl Driver {
     ) -> Result<(DriverExit, Inbox)> {
         self.step(Event::Start).await?;
         let mut peers_tick = tokio::time::interval(Duration::from_secs(1));
-        let mut batch_tick = tokio::time::interval(batching::BATCH_TICK);
-        batch_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             if let Some(height) = self.behind {
                 return Ok((DriverExit::Behind(height), incoming));
@@ -264,6 +265,16 @@ impl Driver {
             }
             let timer = self.timer_sleep();
             let payload = self.payload_sleep();
+            // Batching needs the clock only while there is something to batch or an
+            // own batch to see certified; an idle validator sleeps until a client's
+            // transaction arrives.
+            let active = self.batching_active();
+            if !active {
+                self.batch_due = None;
+            } else if self.batch_due.is_none() {
+                self.batch_due = Some(Instant::now() + batching::BATCH_TICK);
+            }
+            let batching = far_or(self.batch_due);
             // Biased, in this order: the round timer can never be starved by arrivals
             // (a silent leader is always timed out), verified consensus messages come
             // before new arrivals, and the network's inbox already puts consensus
@@ -291,7 +302,11 @@ impl Driver {
                         self.step(event).await?;
                     }
                 }
-                _ = batch_tick.tick() => self.batch_tick(),
+                () = batching => {
+                    self.batch_due = None;
+                    self.batch_tick();
+                }
+                () = self.shared.tx_admitted.notified(), if !active => self.batch_tick(),
                 _ = peers_tick.tick() => self.refresh_peers().await,
             }
         }

@@ -5,7 +5,7 @@
 //! and found every transaction signature valid signs its [`BatchInfo`] (a
 //! [`BatchVote`]); `2f + 1` such votes make a [`ProofOfAvailability`]: at least
 //! `f + 1` honest validators hold the batch and serve it. Proposals then carry proofs,
-//! not transaction bytes (docs/PROTOCOL.md §12, docs/DATAPATH.md).
+//! not transaction bytes (docs/PROTOCOL.md §14, docs/DATAPATH.md).
 
 use cairn_crypto::{Domain, Hash, MerkleTree, SecretKey, Signature, SignedItem};
 use parity_scale_codec::{Decode, Encode};
@@ -252,7 +252,7 @@ impl Wire for ProofOfAvailability {
 /// The block's transactions are the batches' transactions, in the proofs' order; the
 /// header's `payload_root` binds them, and the leader's signature covers the header,
 /// so a receiver that assembles the batches gets exactly the block that was signed
-/// (docs/PROTOCOL.md §12).
+/// (docs/PROTOCOL.md §14).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct BatchedProposal {
     /// The block's header.
@@ -417,6 +417,66 @@ mod tests {
         assert!(
             changed.verify(&chain, &set).is_err(),
             "the info is what is signed"
+        );
+    }
+
+    #[test]
+    fn a_batched_proposal_stands_for_the_signed_proposal_and_checks_its_proofs() {
+        let chain = ChainId(Hash::digest(b"chain"));
+        let (set, keys) = validators(4);
+        let batch = batch(3);
+        let hashes = batch.check_well_formed().expect("well formed");
+        let header = crate::BlockHeader {
+            chain_id: chain,
+            height: 1,
+            round: 1,
+            parent: chain.0,
+            payload_root: MerkleTree::root_of(&hashes),
+            state_height: 0,
+            state_root: Hash::ZERO,
+            proposer: ValidatorId(1),
+            timestamp_ms: 0,
+            justify: crate::QuorumCert::genesis(&chain),
+        };
+        let block = Block {
+            header,
+            txs: BoundedVec::new(batch.txs.to_vec()).expect("txs"),
+        };
+        let proposal = Proposal::sign(block, None, &keys[1]);
+        let votes: Vec<BatchVote> = (0..3)
+            .map(|i| BatchVote::sign(&chain, batch.info, ValidatorId(i as u16), &keys[i]))
+            .collect();
+        let proof = ProofOfAvailability::from_votes(batch.info, &votes).expect("proof");
+        let batched = BatchedProposal::new(&proposal, vec![proof.clone()]).expect("batched");
+        batched.verify(&chain, &set, |_| false).expect("verifies");
+        let back = batched
+            .clone()
+            .into_proposal(batch.txs.to_vec())
+            .expect("assembled");
+        assert_eq!(back, proposal);
+        back.verify(&chain, &set)
+            .expect("the assembled proposal verifies");
+
+        let mut forged = batched.clone();
+        forged.batches = BoundedVec::new(vec![ProofOfAvailability {
+            info: proof.info,
+            signatures: BoundedVec::new(vec![proof.signatures[0], proof.signatures[0]])
+                .expect("sigs"),
+        }])
+        .expect("proofs");
+        assert!(
+            forged.verify(&chain, &set, |_| false).is_err(),
+            "a forged proof is refused"
+        );
+        assert!(
+            forged.verify(&chain, &set, |_| true).is_ok(),
+            "proofs vouched for as verified before are not checked again"
+        );
+        let mut other = batched;
+        other.header.round = 2;
+        assert!(
+            other.verify(&chain, &set, |_| true).is_err(),
+            "the signature covers the header"
         );
     }
 }

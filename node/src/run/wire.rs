@@ -6,7 +6,7 @@ pub const KIND_CONSENSUS: u8 = 1;
 /// sender's: `SCALE(Vec<Transaction>)`, at most `forward::MAX_FORWARD_TXS` of them.
 pub const KIND_FORWARD: u8 = 2;
 /// A batch of this validator's client transactions, sent once to every validator:
-/// `SCALE(Batch)` (docs/PROTOCOL.md §12).
+/// `SCALE(Batch)` (docs/PROTOCOL.md §14).
 pub const KIND_BATCH: u8 = 3;
 /// A vote for a batch, to its author: `SCALE(BatchVote)`.
 pub const KIND_BATCH_VOTE: u8 = 4;

@@ -1,5 +1,5 @@
 //! Batches in the driver: the I/O around the pure `cairn-batches` machine
-//! (docs/DATAPATH.md, docs/PROTOCOL.md §12).
+//! (docs/DATAPATH.md, docs/PROTOCOL.md §14).
 //!
 //! This validator's client transactions leave its mempool in batches, each sent once
 //! to every validator and stored durably before anyone vouches for it. A leader

@@ -433,14 +433,18 @@ impl Driver {
     /// within the chain's limits; remembered so that the proposal goes out batched.
     pub(super) fn ready_batches(&mut self, round: Round, parent: &Hash) -> Vec<Transaction> {
         let exclude = self.batches_above_committed(parent);
-        let proofs =
+        let pulled =
             self.batching
                 .machine
                 .pull(round, &exclude, self.max_block_txs, self.tx_budget);
+        // A proof whose batch this node does not hold (it was down when the batch
+        // went out) is left to a leader that holds it.
+        let mut proofs = Vec::with_capacity(pulled.len());
         let mut txs = Vec::new();
-        for proof in &proofs {
+        for proof in pulled {
             if let Some(batch) = self.batching.machine.get(&proof.info.digest) {
                 txs.extend(batch.batch.txs.iter().cloned());
+                proofs.push(proof);
             }
         }
         self.batching.proposing = (!proofs.is_empty()).then_some((round, proofs));

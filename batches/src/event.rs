@@ -50,12 +50,17 @@ pub enum Event {
         /// The batch and its transactions' hashes.
         batch: HeldBatch,
     },
-    /// Blocks up to `round` are committed, and these batch digests with them.
+    /// Blocks up to `round` are committed, and these batch digests and transactions
+    /// with them. Every held batch holding a committed transaction leaves too: the
+    /// block may have come whole (fetched, or a proposal not sent by proofs), or a
+    /// transaction may have been in two batches.
     Committed {
         /// The committed block's round.
         round: Round,
-        /// The digests of the batches the committed blocks held.
+        /// The digests of the batches the committed blocks held, where known.
         digests: Vec<Hash>,
+        /// The hashes of the committed transactions.
+        txs: Vec<Hash>,
     },
     /// A batch found in the durable store at start: held again, not voted for again.
     Restored {

@@ -47,6 +47,8 @@ pub(crate) struct Usage {
 #[derive(Default)]
 pub(crate) struct Held {
     by_digest: HashMap<Hash, HeldBatch>,
+    /// The digest of a held batch holding each transaction hash.
+    by_tx: HashMap<Hash, Hash>,
     usage: HashMap<ValidatorId, Usage>,
     sequences: HashSet<(ValidatorId, u64)>,
 }
@@ -74,6 +76,9 @@ impl Held {
         usage.batches += 1;
         usage.bytes += info.bytes as usize;
         self.sequences.insert((info.author, info.sequence));
+        for tx in batch.hashes.iter() {
+            self.by_tx.insert(*tx, info.digest);
+        }
         self.by_digest.insert(info.digest, batch);
         true
     }
@@ -89,7 +94,24 @@ impl Held {
             }
         }
         self.sequences.remove(&(info.author, info.sequence));
+        for tx in batch.hashes.iter() {
+            if self.by_tx.get(tx) == Some(&info.digest) {
+                self.by_tx.remove(tx);
+            }
+        }
         Some(batch)
+    }
+
+    /// The digests of the held batches that hold any of `txs`.
+    pub fn holding(&self, txs: &[Hash]) -> Vec<Hash> {
+        let mut digests: Vec<Hash> = txs
+            .iter()
+            .filter_map(|tx| self.by_tx.get(tx))
+            .copied()
+            .collect();
+        digests.sort_unstable();
+        digests.dedup();
+        digests
     }
 
     /// The digests of the batches that expire at or before `round`.

@@ -70,7 +70,14 @@ impl Batches {
                 Vec::new()
             }
             Event::Fetched { batch } => self.on_fetched(batch),
-            Event::Committed { round, digests } => self.on_committed(round, digests),
+            Event::Committed {
+                round,
+                mut digests,
+                txs,
+            } => {
+                digests.extend(self.held.holding(&txs));
+                self.on_committed(round, digests)
+            }
             Event::Restored { batch } => {
                 self.on_restored(batch);
                 Vec::new()

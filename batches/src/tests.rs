@@ -230,6 +230,7 @@ fn commits_remove_batches_and_expiry_returns_own_uncommitted_ones() {
     let actions = nodes[0].handle(Event::Committed {
         round: 5,
         digests: vec![first.digest()],
+        txs: Vec::new(),
     });
     assert!(
         matches!(actions.as_slice(), [Action::Forget { digests }] if digests == &vec![first.digest()])
@@ -241,6 +242,7 @@ fn commits_remove_batches_and_expiry_returns_own_uncommitted_ones() {
     let actions = nodes[0].handle(Event::Committed {
         round: 100,
         digests: Vec::new(),
+        txs: Vec::new(),
     });
     assert!(
         actions
@@ -256,6 +258,7 @@ fn commits_remove_batches_and_expiry_returns_own_uncommitted_ones() {
     let peer = nodes[1].handle(Event::Committed {
         round: 100,
         digests: Vec::new(),
+        txs: Vec::new(),
     });
     assert!(!peer.iter().any(|a| matches!(a, Action::Expired { .. })));
     let _ = proof;
@@ -321,4 +324,25 @@ fn a_batch_short_of_a_quorum_is_sent_again_to_those_that_did_not_vote() {
         certify(&mut nodes, &batch, &[2]).is_some(),
         "the resent batch certifies"
     );
+}
+
+#[test]
+fn a_batch_whose_transactions_committed_in_a_block_that_came_whole_leaves_too() {
+    let mut nodes = machines(4);
+    let batch = seal(&mut nodes[0], 0, 3);
+    let proof = certify(&mut nodes, &batch, &[1, 2]).expect("proof");
+    nodes[1].handle(Event::Proof { proof });
+    assert_eq!(nodes[1].certified_count(), 1);
+    // Validator 1 learns the block holding the batch without its proofs: only the
+    // committed transactions name it.
+    let actions = nodes[1].handle(Event::Committed {
+        round: 3,
+        digests: Vec::new(),
+        txs: vec![batch.hashes[1]],
+    });
+    assert!(
+        matches!(actions.as_slice(), [Action::Forget { digests }] if digests == &vec![batch.digest()])
+    );
+    assert_eq!(nodes[1].certified_count(), 0, "never proposed again");
+    assert!(nodes[1].get(&batch.digest()).is_none());
 }

@@ -67,13 +67,19 @@ pub struct Batching {
     /// batches: their later transactions wait (see `Mempool::select_for_batch`).
     waiting: HashMap<PublicKey, usize>,
     fetched_tx: mpsc::Sender<FetchedBatch>,
+    /// Stores batches and sends what vouches for them, in order.
+    writer: super::batch_writer::BatchWriter,
     /// Fetched batches, for the driver's loop.
     pub fetched_rx: mpsc::Receiver<FetchedBatch>,
 }
 
 impl Batching {
     /// Around `machine`, with the batches found in the store held again.
-    pub fn new(mut machine: Batches, stored: Vec<Batch>) -> Batching {
+    pub fn new(
+        mut machine: Batches,
+        stored: Vec<Batch>,
+        writer: super::batch_writer::BatchWriter,
+    ) -> Batching {
         for batch in stored {
             // Stored after the checks passed; one that no longer passes is left out.
             if let Ok(hashes) = batch.check_well_formed() {
@@ -93,6 +99,7 @@ impl Batching {
             batched: HashSet::new(),
             waiting: HashMap::new(),
             fetched_tx,
+            writer,
             fetched_rx,
         }
     }
@@ -294,43 +301,17 @@ impl Driver {
     }
 
     /// Writes `batches` (synced) and deletes `forget`, then sends `messages`, off the
-    /// driver's task. Nothing vouching for a batch is sent if the write fails.
+    /// driver's task and after everything submitted before (`batch_writer`).
     fn write_then_send(
         &self,
         batches: Vec<Arc<Batch>>,
         messages: Vec<(Option<ValidatorId>, u8, Vec<u8>)>,
         forget: Vec<Hash>,
     ) {
-        if batches.is_empty() && messages.is_empty() && forget.is_empty() {
-            return;
-        }
-        let (store, net) = (self.shared.store.clone(), self.net.clone());
-        tokio::spawn(async move {
-            let written = tokio::task::spawn_blocking(move || {
-                store.put_batches(batches.iter().map(|b| &**b))?;
-                store.delete_batches(&forget)
-            })
-            .await;
-            match written {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "cannot store batches; not vouching for them");
-                    return;
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "batch write task failed");
-                    return;
-                }
-            }
-            for (to, kind, bytes) in messages {
-                let sent = match to {
-                    Some(to) => net.send(to, kind, bytes).await,
-                    None => net.broadcast(kind, bytes).await,
-                };
-                if let Err(e) = sent {
-                    tracing::debug!(error = %e, "batch message not sent");
-                }
-            }
+        self.batching.writer.submit(super::batch_writer::Job {
+            store: batches,
+            forget,
+            messages,
         });
     }
 
@@ -439,12 +420,23 @@ impl Driver {
                 .pull(round, &exclude, self.max_block_txs, self.tx_budget);
         // A proof whose batch this node does not hold (it was down when the batch
         // went out) is left to a leader that holds it.
+        // Its author's later proofs wait too: they may hold the same senders' later
+        // nonces.
         let mut proofs = Vec::with_capacity(pulled.len());
         let mut txs = Vec::new();
+        let mut stopped: HashSet<ValidatorId> = HashSet::new();
         for proof in pulled {
-            if let Some(batch) = self.batching.machine.get(&proof.info.digest) {
-                txs.extend(batch.batch.txs.iter().cloned());
-                proofs.push(proof);
+            if stopped.contains(&proof.info.author) {
+                continue;
+            }
+            match self.batching.machine.get(&proof.info.digest) {
+                Some(batch) => {
+                    txs.extend(batch.batch.txs.iter().cloned());
+                    proofs.push(proof);
+                }
+                None => {
+                    stopped.insert(proof.info.author);
+                }
             }
         }
         self.batching.proposing = (!proofs.is_empty()).then_some((round, proofs));
@@ -509,7 +501,11 @@ impl Driver {
     }
 
     /// Tells the batch machine that `blocks` (lowest first) are committed and stored.
-    pub(super) fn batches_committed(&mut self, blocks: &[Block]) {
+    pub(super) fn batches_committed(
+        &mut self,
+        blocks: &[Block],
+        receipts: &[cairn_types::Receipt],
+    ) {
         let Some(round) = blocks.last().map(|b| b.header.round) else {
             return;
         };
@@ -521,7 +517,12 @@ impl Driver {
         }
         // Blocks below the commit that were never committed (a fork) are dropped too.
         self.batching.blocks.retain(|_, (r, _)| *r > round);
-        self.batch_event(BatchEvent::Committed { round, digests });
+        let txs = receipts.iter().map(|r| r.tx_hash).collect();
+        self.batch_event(BatchEvent::Committed {
+            round,
+            digests,
+            txs,
+        });
     }
 
     /// Answers a peer's request for a batch this node holds (empty if it does not).

@@ -189,7 +189,7 @@ impl Driver {
             }
         }
         self.after_commit(&batch);
-        self.batches_committed(&batch.blocks);
+        self.batches_committed(&batch.blocks, &batch.receipts);
         self.forget_committed();
         self.heads.send_replace(head);
         tracing::info!(

@@ -9,6 +9,7 @@
 //! voting path (`commit`).
 
 mod actions;
+mod batch_writer;
 mod batching;
 mod claims;
 mod commit;
@@ -191,7 +192,11 @@ impl Driver {
         let machine =
             cairn_batches::Batches::new(batching::machine_config(&setup.shared, setup.key));
         Ok(Driver {
-            batching: batching::Batching::new(machine, stored),
+            batching: batching::Batching::new(
+                machine,
+                stored,
+                batch_writer::BatchWriter::spawn(setup.shared.store.clone(), setup.net.clone()),
+            ),
             forward_slots: Arc::new(tokio::sync::Semaphore::new(4)),
             batch_due: None,
             limits,

@@ -92,6 +92,18 @@ impl Batches {
         usage.batches < self.config.quota_batches && usage.bytes < self.config.quota_bytes
     }
 
+    /// Transactions and bytes the batch being filled still takes. The driver submits
+    /// no more than that at a time, so one submission never spills into a second
+    /// batch: a sender's transactions must not be split between two batches that are
+    /// certified, and proposed, in either order.
+    pub fn room(&self) -> (usize, usize) {
+        let (txs, bytes) = self.maker.filled();
+        (
+            self.config.max_batch_txs.saturating_sub(txs),
+            self.config.max_batch_bytes.saturating_sub(bytes),
+        )
+    }
+
     /// The proofs a block of `round` may carry, oldest first: not expired by then, not
     /// in `exclude` (the batches of its uncommitted ancestors), within the limits.
     pub fn pull(

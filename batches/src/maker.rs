@@ -45,6 +45,11 @@ impl Maker {
                 .is_some_and(|since| now_ms.saturating_sub(since) >= linger_ms)
     }
 
+    /// Transactions and bytes in the batch so far.
+    pub fn filled(&self) -> (usize, usize) {
+        (self.txs.len(), self.bytes)
+    }
+
     /// Seals the batch so far (maybe empty).
     pub fn take(&mut self) -> Sealed {
         self.bytes = 0;

@@ -346,3 +346,17 @@ fn a_batch_whose_transactions_committed_in_a_block_that_came_whole_leaves_too() 
     assert_eq!(nodes[1].certified_count(), 0, "never proposed again");
     assert!(nodes[1].get(&batch.digest()).is_none());
 }
+
+#[test]
+fn room_is_what_the_batch_being_filled_still_takes() {
+    let mut nodes = machines(4);
+    let (txs, bytes) = nodes[0].room();
+    assert_eq!(txs, 1_000);
+    nodes[0].handle(Event::Submitted {
+        txs: super::tests::txs(0, 10),
+        now_ms: 0,
+    });
+    let (after_txs, after_bytes) = nodes[0].room();
+    assert_eq!(after_txs, 990);
+    assert!(after_bytes < bytes);
+}

@@ -203,16 +203,14 @@ impl Driver {
     pub(super) fn batch_tick(&mut self) {
         let now = now_ms();
         let mut actions = Vec::new();
-        if self.batching.machine.accepting() {
+        let (room_txs, room_bytes) = self.batching.machine.room();
+        if self.batching.machine.accepting() && room_txs > 0 {
             let txs = {
                 let pool = self.shared.mempool();
                 let waiting = &self.batching.waiting;
-                pool.select_for_batch(
-                    cairn_types::limits::MAX_BATCH_TXS,
-                    cairn_types::limits::MAX_BATCH_BYTES,
-                    &self.batching.batched,
-                    |sender| waiting.contains_key(sender),
-                )
+                pool.select_for_batch(room_txs, room_bytes, &self.batching.batched, |sender| {
+                    waiting.contains_key(sender)
+                })
             };
             if !txs.is_empty() {
                 self.batching.batched.extend(txs.iter().map(|(_, h)| *h));

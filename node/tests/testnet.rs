@@ -138,6 +138,9 @@ fn testnet_up_bench_verify_prove_down() {
     // The load was signed before the window: at least what the rate sends in 3 s.
     assert!(bench["presigned"].as_u64().unwrap() >= 3 * 100, "{bench}");
     assert_eq!(bench["signed_in_window"].as_u64(), Some(0), "{bench}");
+    // Each account submits through one node, in nonce order: batches keep that order,
+    // so nothing is committed out of order (a bad nonce) or refused.
+    assert_eq!(bench["rejected"].as_u64(), Some(0), "{bench}");
 
     let genesis = dir.join("genesis.json");
     let genesis_s = genesis.to_str().unwrap();

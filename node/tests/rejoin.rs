@@ -295,7 +295,7 @@ async fn a_wiped_validator_rejoins_by_block_sync_and_votes_again() {
         "wiped at height {head_at_restart}: at the head after {caught_up:?}, voting after {voting:?}"
     );
     assert!(
-        cluster.log(2).contains("caught up by block sync"),
+        cluster.log_contains(2, "caught up by block sync"),
         "{}",
         cluster.log(2)
     );

@@ -361,6 +361,12 @@ impl Cluster {
         }
     }
 
+    /// Whether validator `i`'s whole log contains `text`.
+    pub fn log_contains(&self, i: usize, text: &str) -> bool {
+        std::fs::read_to_string(self.validators[i].home.join("node.log"))
+            .is_ok_and(|log| log.contains(text))
+    }
+
     /// The last 60 lines of validator `i`'s log.
     pub fn log(&self, i: usize) -> String {
         let text =

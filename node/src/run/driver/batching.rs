@@ -346,7 +346,16 @@ impl Driver {
         self.batching.fetching.remove(&digest);
         match batch {
             Some(batch) => self.batch_event(BatchEvent::Fetched { batch }),
-            None => tracing::warn!(%digest, "no signer of its proof served a batch"),
+            None => {
+                // Usual for a node that lagged: the batch was committed (and forgotten)
+                // before it asked. The proposals that needed it are dropped, not
+                // retried (which would ask again at once); the round's timer and block
+                // fetch recover, as for any proposal not voted for.
+                tracing::debug!(%digest, "no signer of its proof served a batch");
+                self.batching
+                    .parked
+                    .retain(|(_, p)| p.batches.iter().all(|b| b.info.digest != digest));
+            }
         }
         let parked = std::mem::take(&mut self.batching.parked);
         for (from, proposal) in parked {

@@ -39,6 +39,7 @@ impl World {
             _ => actions.into_iter().map(Out::Act).collect(),
         };
         self.perform(i, outs);
+        self.note_batch_round(i);
     }
 
     /// A message arrives at instance `to`.
@@ -171,6 +172,17 @@ impl World {
                 }
                 Action::Broadcast { message } => {
                     let signed = self.sent(i, honest, &message);
+                    let batched = match &message {
+                        Message::Proposal(p) => self.batched_form(i, p),
+                        _ => None,
+                    };
+                    if let Some(batched) = batched {
+                        self.broadcast_batched(i, batched);
+                        if signed && self.crash_if_armed(i) {
+                            return;
+                        }
+                        continue;
+                    }
                     let message = Rc::new(message);
                     let targets: Vec<usize> = (0..self.nodes.len())
                         .filter(|&j| self.nodes[j].id != me)
@@ -196,7 +208,11 @@ impl World {
                         },
                     );
                 }
-                Action::RequestPayload { round, wait, .. } => self.request_payload(i, round, wait),
+                Action::RequestPayload {
+                    round,
+                    parent,
+                    wait,
+                } => self.request_payload(i, round, parent, wait),
                 Action::Commit {
                     blocks,
                     certificate,
@@ -406,6 +422,7 @@ impl World {
                 }
             }
         }
+        self.batches_committed(i, &blocks);
         let Some(last) = blocks.last() else {
             return;
         };

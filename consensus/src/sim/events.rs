@@ -1,10 +1,12 @@
 //! The events of a run and how each is dispatched.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use cairn_crypto::Hash;
-use cairn_types::{Block, Round, Transaction, ValidatorId};
+use cairn_types::{Batch, Block, Round, Transaction, ValidatorId};
 
+use super::batching::BatchMessage;
 use super::world::World;
 use crate::{Event, Message};
 
@@ -72,6 +74,36 @@ pub(crate) enum Ev {
         message: Message,
     },
     Tx,
+    /// A batch message arrives (batched scenarios).
+    BatchDeliver {
+        to: usize,
+        inc: u32,
+        from: ValidatorId,
+        message: Rc<BatchMessage>,
+    },
+    /// Instance `to`'s batch machine looks at the time.
+    BatchTick {
+        to: usize,
+        inc: u32,
+    },
+    BatchAsk {
+        to: usize,
+        inc: u32,
+        requester: usize,
+        requester_inc: u32,
+        digest: Hash,
+    },
+    BatchAnswer {
+        to: usize,
+        inc: u32,
+        digest: Hash,
+        batch: Arc<Batch>,
+    },
+    BatchFetchRetry {
+        to: usize,
+        inc: u32,
+        digest: Hash,
+    },
 }
 
 impl World {
@@ -148,6 +180,27 @@ impl World {
                 }
             }
             Ev::Tx => self.tx_arrives(),
+            Ev::BatchDeliver {
+                to,
+                inc,
+                from,
+                message,
+            } => self.deliver_batch_message(to, inc, from, &message),
+            Ev::BatchTick { to, inc } => self.batch_tick(to, inc),
+            Ev::BatchAsk {
+                to,
+                inc,
+                requester,
+                requester_inc,
+                digest,
+            } => self.serve_batch(to, inc, requester, requester_inc, digest),
+            Ev::BatchAnswer {
+                to,
+                inc,
+                digest,
+                batch,
+            } => self.batch_answered(to, inc, digest, batch),
+            Ev::BatchFetchRetry { to, inc, digest } => self.retry_batch_fetch(to, inc, digest),
         }
     }
 
@@ -156,6 +209,7 @@ impl World {
         self.mix(0xC0 + i as u64);
         self.log(|| format!("#{i} CRASH"));
         self.nodes[i].crash(self.scenario.durable_blocks);
+        self.nodes[i].last_crash_ms = Some(self.now);
     }
 
     fn start(&mut self, i: usize) {
@@ -175,6 +229,7 @@ impl World {
             core.set_unsafe_variant(v);
         }
         let _ = (core, honest);
+        self.start_batches(i);
         self.mix(0x5A + i as u64);
         self.feed(i, Event::Start);
     }

@@ -15,6 +15,9 @@
 //! * crashes and restarts: a crashed validator loses everything but what it persisted
 //!   (its last `PersistSafety` and committed chain) and restarts from that — or, wiped,
 //!   from nothing (`SafetyData::recovering`), possibly right after it signed;
+//! * in batched scenarios ([`Scenario::batched`]), the real batch machine of
+//!   `cairn-batches` in every validator: transactions disseminated in batches,
+//!   certified, proposed by proof and fetched when missing;
 //! * up to f Byzantine validators ([`Behaviour`]) and Twins (two instances, one key);
 //! * invariants ([`Violation`]) checked as the run goes and at its end.
 //!
@@ -35,6 +38,7 @@
 // an impossible setup or a failed assertion, rather than returning errors.
 #![allow(clippy::expect_used, clippy::panic)]
 
+mod batching;
 mod byzantine;
 mod craft;
 mod driver;
@@ -57,6 +61,7 @@ mod violation;
 mod workload;
 mod world;
 
+pub use batching::BatchStats;
 pub use byzantine::Behaviour;
 pub use faults::{Crash, CrashAt, CrashBuilder, PartitionBuilder};
 pub use network::{NetworkConfig, NetworkStats, Partition};

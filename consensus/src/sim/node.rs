@@ -6,6 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use cairn_crypto::{Hash, SecretKey};
 use cairn_types::{Block, ChainId, Round, ValidatorId, ValidatorSet};
 
+use cairn_batches::HeldBatch;
+
+use super::batching::{BatchConduct, NodeBatches};
 use super::byzantine::Byzantine;
 use crate::{BlockInfo, Config, Consensus, SafetyData, Setup};
 
@@ -57,8 +60,8 @@ pub(crate) struct Node {
     // Volatile: lost on crash.
     pub(crate) known: BTreeSet<Hash>,
     pub(crate) timer_token: u64,
-    /// A payload request waiting for transactions: (round, token).
-    pub(crate) payload_wait: Option<(Round, u64)>,
+    /// A payload request waiting for transactions: (round, parent, token).
+    pub(crate) payload_wait: Option<(Round, Hash, u64)>,
     pub(crate) payload_token: u64,
     /// Blocks being fetched, with the number of retries so far.
     pub(crate) fetching: BTreeMap<Hash, u32>,
@@ -67,6 +70,14 @@ pub(crate) struct Node {
     /// Whether it crashes right after it next sends a vote or timeout.
     pub(crate) crash_armed: bool,
     pub(crate) counters: NodeCounters,
+    /// Batched scenarios: the batch machine and its driver state (volatile).
+    pub(crate) batching: Option<NodeBatches>,
+    /// Batched scenarios, durable: the batches it stored, by digest.
+    pub(crate) stored_batches: BTreeMap<Hash, HeldBatch>,
+    /// Batched scenarios, durable: the transactions it committed.
+    pub(crate) committed_txs: BTreeSet<Hash>,
+    /// When it last crashed.
+    pub(crate) last_crash_ms: Option<u64>,
 }
 
 impl Node {
@@ -91,12 +102,29 @@ impl Node {
             fresh: false,
             crash_armed: false,
             counters: NodeCounters::default(),
+            batching: None,
+            stored_batches: BTreeMap::new(),
+            committed_txs: BTreeSet::new(),
+            last_crash_ms: None,
         }
     }
 
     /// Whether every invariant applies to it.
     pub(crate) fn is_honest(&self) -> bool {
         matches!(self.role, Role::Honest)
+    }
+
+    /// How it takes part in batches.
+    pub(crate) fn batch_conduct(&self) -> BatchConduct {
+        match &self.role {
+            Role::Byzantine(b) => b.batch_conduct(),
+            _ => BatchConduct::Honest,
+        }
+    }
+
+    /// Its consensus key.
+    pub(crate) fn secret(&self) -> SecretKey {
+        SecretKey::from_seed(&self.seed)
     }
 
     /// Whether it is running.
@@ -127,7 +155,7 @@ impl Node {
             chain,
             validators: validators.clone(),
             me: self.id,
-            key: SecretKey::from_seed(&self.seed),
+            key: self.secret(),
             safety: self.safety.clone(),
             committed: self.committed,
             blocks,
@@ -148,6 +176,8 @@ impl Node {
         self.history.clear();
         self.persisted_blocks.clear();
         self.known.clear();
+        self.stored_batches.clear();
+        self.committed_txs.clear();
         self.counters.wipes += 1;
     }
 
@@ -167,6 +197,7 @@ impl Node {
         }
         self.payload_wait = None;
         self.fetching.clear();
+        self.batching = None;
         self.counters.crashes += 1;
     }
 }

@@ -72,6 +72,8 @@ pub struct RunStats {
     pub odd_txs_valid: u64,
     /// Client transactions that arrived.
     pub txs_arrived: u64,
+    /// The batch path (batched scenarios).
+    pub batches: super::BatchStats,
     /// Lowest committed height among honest instances running at the end.
     pub honest_min_height: Height,
     /// The longest stretch of virtual time, from the first commit of the run to its
@@ -175,6 +177,22 @@ impl fmt::Display for Outcome {
             self.stats.lost_to_crash,
             self.stats.undecodable
         )?;
+        let b = &self.stats.batches;
+        if b.made > 0 {
+            writeln!(
+                f,
+                "  batches: {} made, {} certified, {} proposals by proof, {} assembled, {} fetches ({} answered, {} given up), {} refused, {} expired",
+                b.made,
+                b.certified,
+                b.batched_proposals,
+                b.assembled,
+                b.fetches,
+                b.fetched,
+                b.fetches_abandoned,
+                b.refused,
+                b.expired
+            )?;
+        }
         for n in &self.nodes {
             writeln!(
                 f,

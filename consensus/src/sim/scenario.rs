@@ -57,6 +57,8 @@ pub struct Scenario {
     pub(crate) liveness_ms: Option<u64>,
     pub(crate) trace_lines: usize,
     pub(crate) odd_signatures: Option<f64>,
+    pub(crate) batched: bool,
+    pub(crate) every_tx_within_ms: Option<u64>,
     #[cfg(feature = "unsafe-test-variants")]
     pub(crate) unsafe_variant: Option<crate::UnsafeVariant>,
 }
@@ -88,9 +90,27 @@ impl Scenario {
             liveness_ms: Some(30_000),
             trace_lines: 0,
             odd_signatures: None,
+            batched: false,
+            every_tx_within_ms: None,
             #[cfg(feature = "unsafe-test-variants")]
             unsafe_variant: None,
         }
+    }
+
+    /// Client transactions go in batches, as in the node: each to one validator,
+    /// which disseminates it in a batch that gets certified; leaders propose proofs,
+    /// and receivers fetch the batches they lack from the proofs' signers.
+    pub fn batched(mut self) -> Scenario {
+        self.batched = true;
+        self
+    }
+
+    /// Batched scenarios: every transaction given to an honest validator that does
+    /// not crash afterwards is committed within `ms` of its arrival or of the time
+    /// progress is required, whichever is later (checked at the end of a full run).
+    pub fn expect_every_tx_within(mut self, ms: u64) -> Scenario {
+        self.every_tx_within_ms = Some(ms);
+        self
     }
 
     /// Names the scenario; a registered name (see [`super::scenarios`]) lets a failure

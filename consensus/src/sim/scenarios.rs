@@ -46,6 +46,12 @@ pub const SCENARIOS: &[(&str, Builder)] = &[
     ("mix_n7_attacks", mix_n7_attacks),
     ("mix_n4_wiped", mix_n4_wiped),
     ("mix_n7_wiped", mix_n7_wiped),
+    ("n4_batches", n4_batches),
+    ("n4f1_unserving_certifier", n4f1_unserving_certifier),
+    ("n4_batches_crash_restart", n4_batches_crash_restart),
+    ("n7f2_batches_mixed", n7f2_batches_mixed),
+    ("mix_n4_batches", mix_n4_batches),
+    ("mix_n7_batches", mix_n7_batches),
 ];
 
 /// Scenarios that run honest validators with a broken safety rule (feature
@@ -388,6 +394,14 @@ fn sweep_config() -> Config {
 /// faulty until it has recovered. The wipe draws from a stream of its own, so the
 /// mixes without it keep their seeds' shapes.
 fn mix(name: &str, n: usize, seed: u64, behaviours: &[Behaviour], wiped: bool) -> Scenario {
+    mix_shape(name, n, seed, behaviours, wiped)
+        .expect_commits(1)
+        .stop_once_live()
+}
+
+/// The shape of [`mix`]: its network, faults and the time it runs to (`liveness_ms`
+/// holds the bound).
+fn mix_shape(name: &str, n: usize, seed: u64, behaviours: &[Behaviour], wiped: bool) -> Scenario {
     let mut rng = Rng::stream(seed, 0x313);
     let f = (n - 1) / 3;
     // After GST: the round in progress may run to the longest backoff, then up to
@@ -448,10 +462,7 @@ fn mix(name: &str, n: usize, seed: u64, behaviours: &[Behaviour], wiped: bool) -
             .heal_at(rng.range(from + 500, gst));
     }
     let stable = stable.max(s.effective_gst());
-    s.run_until(stable + bound_ms)
-        .liveness_within(bound_ms)
-        .expect_commits(1)
-        .stop_once_live()
+    s.run_until(stable + bound_ms).liveness_within(bound_ms)
 }
 
 /// The n = 4 (f = 1) mix the CI sweeps, drawing from [`Behaviour::CLASSIC`] (so a
@@ -486,4 +497,97 @@ pub fn mix_n4_wiped(seed: u64) -> Scenario {
 /// validator of any behaviour (or twins).
 pub fn mix_n7_wiped(seed: u64) -> Scenario {
     mix("mix_n7_wiped", 7, seed, &Behaviour::ALL, true)
+}
+
+/// Batched scenarios: transactions steady enough to fill batches, and every one given
+/// to an honest validator that stays up must be committed.
+fn batched(s: Scenario, per_sec: u64, within_ms: u64) -> Scenario {
+    s.batched()
+        .workload(Workload::Steady { per_sec })
+        .expect_every_tx_within(within_ms)
+}
+
+/// Four honest validators with batches, a lossy network until GST at 5 s: batches and
+/// votes get lost, are sent again, and missing batches are fetched.
+pub fn n4_batches(_seed: u64) -> Scenario {
+    let s = Scenario::n(4)
+        .named("n4_batches")
+        .drops(0.05)
+        .gst(5_000)
+        .run_until(30_000)
+        .liveness_within(15_000)
+        .expect_commits(5);
+    batched(s, 200, 12_000)
+}
+
+/// Validator 1 votes for every batch but stores and serves none, and sends its own
+/// batches to only two of the three others: proofs carry its signature, so a
+/// validator missing a batch must find an honest signer that serves it.
+pub fn n4f1_unserving_certifier(_seed: u64) -> Scenario {
+    let s = n4f1("n4f1_unserving_certifier", 1, Behaviour::UnservingCertifier);
+    batched(s, 200, 12_000)
+}
+
+/// Batches across crashes: validators 1 and 2 crash and restart from what they stored,
+/// one of them twice.
+pub fn n4_batches_crash_restart(_seed: u64) -> Scenario {
+    let s = Scenario::n(4)
+        .named("n4_batches_crash_restart")
+        .drops(0.02)
+        .crash(1)
+        .at(3_000)
+        .restart_at(6_000)
+        .crash(2)
+        .at(7_000)
+        .restart_at(7_400)
+        .crash(1)
+        .at(9_000)
+        .restart_at(9_100)
+        .gst(5_000)
+        .run_until(35_000)
+        .liveness_within(20_000)
+        .expect_commits(5);
+    batched(s, 150, 15_000)
+}
+
+/// Seven validators with batches: a certifier that serves nothing and an equivocating
+/// leader, a crash, a partition and a lossy, duplicating network until GST.
+pub fn n7f2_batches_mixed(_seed: u64) -> Scenario {
+    let s = Scenario::n(7)
+        .named("n7f2_batches_mixed")
+        .byzantine(0, Behaviour::EquivocatingLeader)
+        .byzantine(4, Behaviour::UnservingCertifier)
+        .crash(2)
+        .at(4_000)
+        .restart_at(8_000)
+        .partition(&[&[0, 1, 2, 3], &[4, 5, 6]])
+        .from(2_000)
+        .heal_at(6_000)
+        .drops(0.05)
+        .duplicates(0.02)
+        .run_until(40_000)
+        .liveness_within(25_000)
+        .expect_commits(5);
+    batched(s, 150, 20_000)
+}
+
+/// The mix with batches, drawing from [`Behaviour::BATCHED`]; it runs to its end (it
+/// does not stop once live) and every transaction given to an honest validator that
+/// stayed up must be committed by then.
+fn mix_batched(name: &str, n: usize, seed: u64) -> Scenario {
+    let s = mix_shape(name, n, seed, &Behaviour::BATCHED, false).expect_commits(1);
+    let bound = s.liveness_ms.unwrap_or(10_000);
+    s.batched()
+        .workload(Workload::Steady { per_sec: 100 })
+        .expect_every_tx_within(bound)
+}
+
+/// The n = 4 mix with batches.
+pub fn mix_n4_batches(seed: u64) -> Scenario {
+    mix_batched("mix_n4_batches", 4, seed)
+}
+
+/// The n = 7 mix with batches.
+pub fn mix_n7_batches(seed: u64) -> Scenario {
+    mix_batched("mix_n7_batches", 7, seed)
 }

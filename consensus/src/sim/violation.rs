@@ -139,6 +139,18 @@ pub enum Violation {
         /// The height expected.
         expected: Height,
     },
+    /// Transactions given to honest validators were never committed (batched
+    /// scenarios that expect every transaction).
+    TransactionsLost {
+        /// How many.
+        count: usize,
+        /// The instance the earliest was given to.
+        instance: usize,
+        /// When the earliest arrived.
+        at_ms: u64,
+        /// The bound they had.
+        within_ms: u64,
+    },
 }
 
 impl Violation {
@@ -150,6 +162,7 @@ impl Violation {
                 | Violation::TooFewCommits { .. }
                 | Violation::StillRecovering { .. }
                 | Violation::Runaway { .. }
+                | Violation::TransactionsLost { .. }
         )
     }
 }
@@ -287,6 +300,16 @@ impl fmt::Display for Violation {
                     "LIVENESS: instance {instance} reached height {height}, expected at least {expected}"
                 )
             }
+            Violation::TransactionsLost {
+                count,
+                instance,
+                at_ms,
+                within_ms,
+            } => write!(
+                f,
+                "LIVENESS: {count} transactions given to honest validators were not committed within {within_ms} ms; \
+                 the earliest went to instance {instance} at t={at_ms} ms"
+            ),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The simulated world: every instance, the network, the mempool, the event queue and
 //! the invariant checker, advanced one event at a time in virtual time.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use cairn_crypto::{Hash, SecretKey};
 use cairn_types::{Block, ChainId, ValidatorId, ValidatorSet};
@@ -58,6 +58,15 @@ pub(crate) struct World {
     pub(crate) progress_changed: bool,
     pub(crate) scenario: Scenario,
     pub(crate) seed: u64,
+    /// Batched scenarios: which validator each client transaction goes to.
+    pub(crate) clients: Rng,
+    /// Batched scenarios: the choices of Byzantine batch authors.
+    pub(crate) batch_rng: Rng,
+    /// Batched scenarios: transactions given to honest instances, with the instance
+    /// and the time.
+    pub(crate) tx_watch: BTreeMap<Hash, (usize, u64)>,
+    /// Batched scenarios: transactions some honest instance committed.
+    pub(crate) txs_committed: BTreeSet<Hash>,
 }
 
 /// Key seed of validator `i`: fixed, so every run of every seed uses the same keys.
@@ -119,6 +128,10 @@ impl World {
             progress_changed: false,
             scenario: scenario.clone(),
             seed,
+            clients: Rng::stream(seed, 3),
+            batch_rng: Rng::stream(seed, 4),
+            tx_watch: BTreeMap::new(),
+            txs_committed: BTreeSet::new(),
         };
         world.stats.gst_ms = gst;
         world.stats.stable_ms = scenario
@@ -204,6 +217,7 @@ impl World {
             End::Completed => {
                 self.now = until;
                 self.check_progress(true);
+                self.check_every_tx();
             }
             End::Live => self.check_progress(false),
             End::Aborted => {}

@@ -11,6 +11,7 @@ use std::rc::Rc;
 use cairn_crypto::Hash;
 use cairn_types::{Block, QuorumCert, Round, Timeout, ValidatorId, VoteData};
 
+use super::batching::BatchConduct;
 use super::craft::{self, Ctx};
 use super::rng::Rng;
 use crate::{Action, Message};
@@ -60,6 +61,11 @@ pub enum Behaviour {
     /// limits or breaking a rule (payload root, parent, height, chain, timestamp);
     /// sometimes the real one.
     MalformedProposals,
+    /// Batched scenarios: takes part honestly in consensus, but votes for every batch
+    /// without storing it and serves no batch and no block, so its signature on a
+    /// proof of availability vouches for nothing; sends its own batches to only as
+    /// many validators as a proof needs, so the others must fetch them.
+    UnservingCertifier,
 }
 
 impl Behaviour {
@@ -74,7 +80,7 @@ impl Behaviour {
         Behaviour::Flooder,
     ];
 
-    /// Every behaviour, for the `mix_*_attacks` mixes.
+    /// Every behaviour of the consensus messages, for the `mix_*_attacks` mixes.
     pub const ALL: [Behaviour; 9] = [
         Behaviour::Silent,
         Behaviour::EquivocatingLeader,
@@ -85,6 +91,20 @@ impl Behaviour {
         Behaviour::InflatedHighQc,
         Behaviour::Replayer,
         Behaviour::MalformedProposals,
+    ];
+
+    /// Every behaviour, the attack on batches included, for the batched mixes.
+    pub const BATCHED: [Behaviour; 10] = [
+        Behaviour::Silent,
+        Behaviour::EquivocatingLeader,
+        Behaviour::EquivocatingLeaderToAll,
+        Behaviour::DoubleVoter,
+        Behaviour::InvalidSignatures,
+        Behaviour::Flooder,
+        Behaviour::InflatedHighQc,
+        Behaviour::Replayer,
+        Behaviour::MalformedProposals,
+        Behaviour::UnservingCertifier,
     ];
 }
 
@@ -146,7 +166,19 @@ impl Byzantine {
 
     /// Whether it answers block requests at all.
     pub(crate) fn serves_blocks(&self) -> bool {
-        self.behaviour != Behaviour::Silent
+        !matches!(
+            self.behaviour,
+            Behaviour::Silent | Behaviour::UnservingCertifier
+        )
+    }
+
+    /// How it takes part in batches.
+    pub(crate) fn batch_conduct(&self) -> BatchConduct {
+        match self.behaviour {
+            Behaviour::Silent => BatchConduct::Mute,
+            Behaviour::UnservingCertifier => BatchConduct::Unserving,
+            _ => BatchConduct::Honest,
+        }
     }
 
     /// The block it serves when asked for `block`.
@@ -205,6 +237,12 @@ impl Byzantine {
         let mut out = Vec::with_capacity(actions.len());
         let mut sent = false;
         for action in actions {
+            if self.behaviour == Behaviour::UnservingCertifier {
+                // Its attack is on batches (see `super::batching`); its proposals
+                // still go out batched, carrying proofs of batches it serves to no one.
+                out.push(Out::Act(action));
+                continue;
+            }
             let (targets, message) = match action {
                 Action::Send { to, message } => (vec![to], message),
                 Action::Broadcast { message } => (ctx.others(), message),
@@ -215,6 +253,8 @@ impl Byzantine {
             };
             sent = true;
             match self.behaviour {
+                // Handled above: its consensus messages go out unchanged.
+                Behaviour::UnservingCertifier => {}
                 Behaviour::Silent => {}
                 Behaviour::EquivocatingLeader | Behaviour::EquivocatingLeaderToAll => {
                     self.equivocate(ctx, targets, message, &mut out)

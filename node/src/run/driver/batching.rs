@@ -345,7 +345,11 @@ impl Driver {
     pub(super) async fn on_fetched_batch(&mut self, (digest, batch): FetchedBatch) -> Result<()> {
         self.batching.fetching.remove(&digest);
         match batch {
-            Some(batch) => self.batch_event(BatchEvent::Fetched { batch }),
+            Some(batch) => {
+                self.batch_event(BatchEvent::Fetched { batch });
+                // A leader waiting for something to propose may have it now.
+                self.shared.batch_ready.notify_one();
+            }
             None => {
                 // Usual for a node that lagged: the batch was committed (and forgotten)
                 // before it asked. The proposals that needed it are dropped, not
@@ -425,26 +429,30 @@ impl Driver {
             self.batching
                 .machine
                 .pull(round, &exclude, self.max_block_txs, self.tx_budget);
-        // A proof whose batch this node does not hold (it was down when the batch
-        // went out) is left to a leader that holds it.
-        // Its author's later proofs wait too: they may hold the same senders' later
-        // nonces.
+        // A proof whose batch this node does not hold (lost on the way, or sent while
+        // it was down) is fetched from its signers for a later block: a leader that
+        // only skipped it would never propose that author's batches again, while it
+        // stays the leader. The author's later proofs wait too: they may hold the same
+        // senders' later nonces.
         let mut proofs = Vec::with_capacity(pulled.len());
         let mut txs = Vec::new();
+        let mut missing = Vec::new();
         let mut stopped: HashSet<ValidatorId> = HashSet::new();
         for proof in pulled {
-            if stopped.contains(&proof.info.author) {
-                continue;
-            }
             match self.batching.machine.get(&proof.info.digest) {
-                Some(batch) => {
+                Some(batch) if !stopped.contains(&proof.info.author) => {
                     txs.extend(batch.batch.txs.iter().cloned());
                     proofs.push(proof);
                 }
+                Some(_) => {}
                 None => {
                     stopped.insert(proof.info.author);
+                    missing.push(proof);
                 }
             }
+        }
+        if let Ok(Assembly::Missing(fetches)) = self.batching.machine.assemble(round, &missing) {
+            self.perform_batch_actions(fetches);
         }
         self.batching.proposing = (!proofs.is_empty()).then_some((round, proofs));
         txs

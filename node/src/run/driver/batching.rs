@@ -201,6 +201,9 @@ impl Driver {
     /// Moves ready client transactions from the mempool into the batch being filled,
     /// and seals it when due.
     pub(super) fn batch_tick(&mut self) {
+        if self.batching.writer.backed_up() {
+            return; // no new batch, and no resend, until the writer catches up
+        }
         let now = now_ms();
         let mut actions = Vec::new();
         let (room_txs, room_bytes) = self.batching.machine.room();
@@ -232,6 +235,20 @@ impl Driver {
     /// or batched and not yet committed) or an own batch is not yet committed.
     pub(super) fn batching_active(&self) -> bool {
         self.shared.metrics.mempool_size.get() > 0 || !self.batching.own.is_empty()
+    }
+
+    /// A peer's checked batch: stored and voted for, unless the writer is backed up
+    /// (then it is dropped; its author sends it again to those that did not vote).
+    pub(super) fn on_peer_batch(&mut self, from: ValidatorId, batch: HeldBatch) {
+        if self.batching.writer.backed_up() {
+            self.shared.metrics.batches_refused.inc();
+            tracing::debug!(
+                from = from.0,
+                "batch writer backed up; a peer's batch dropped"
+            );
+            return;
+        }
+        self.batch_event(BatchEvent::Received { from, batch });
     }
 
     /// Feeds one event to the batch machine and performs what it asks.

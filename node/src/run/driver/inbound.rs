@@ -116,7 +116,7 @@ impl Driver {
             Checked::Message(message) => self.on_message(from, message).await,
             Checked::Batched(proposal) => self.on_batched_proposal(from, proposal).await,
             Checked::Batch(batch) => {
-                self.batch_event(BatchEvent::Received { from, batch });
+                self.on_peer_batch(from, batch);
                 Ok(())
             }
             Checked::BatchVote(vote) => {

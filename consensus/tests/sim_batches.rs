@@ -10,13 +10,7 @@ use cairn_consensus::sim::{Outcome, Scenario, Violation, Workload, scenarios};
 const SEEDS: u64 = 2;
 
 fn run_named(name: &str) -> Vec<Outcome> {
-    (0..SEEDS)
-        .map(|seed| {
-            let outcome = scenarios::build(name, seed).expect("registered").run(seed);
-            outcome.assert_ok();
-            outcome
-        })
-        .collect()
+    scenarios::run_checked(name, SEEDS)
 }
 
 /// The run went through batches: certified, proposed by proof, assembled by others,

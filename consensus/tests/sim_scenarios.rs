@@ -9,13 +9,7 @@ use cairn_consensus::sim::{Outcome, Scenario, scenarios};
 const SEEDS: u64 = 4;
 
 fn run_named(name: &str) -> Vec<Outcome> {
-    (0..SEEDS)
-        .map(|seed| {
-            let outcome = scenarios::build(name, seed).expect("registered").run(seed);
-            outcome.assert_ok();
-            outcome
-        })
-        .collect()
+    scenarios::run_checked(name, SEEDS)
 }
 
 fn evidence(outcome: &Outcome) -> u64 {

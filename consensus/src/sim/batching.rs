@@ -501,27 +501,14 @@ impl World {
 
     fn ask_for_batch(&mut self, i: usize, from: &[ValidatorId], digest: Hash) {
         let requester_inc = self.nodes[i].incarnation;
-        for v in from {
-            let targets = self
-                .by_id
-                .get(usize::from(v.0))
-                .cloned()
-                .unwrap_or_default();
-            for j in targets.into_iter().filter(|&j| j != i) {
-                let inc = self.nodes[j].incarnation;
-                for delay in self.net.route(i, j, self.now) {
-                    self.queue.push(
-                        self.now + delay,
-                        Ev::BatchAsk {
-                            to: j,
-                            inc,
-                            requester: i,
-                            requester_inc,
-                            digest,
-                        },
-                    );
-                }
-            }
+        for &v in from {
+            self.request_from(i, v, |to, inc| Ev::BatchAsk {
+                to,
+                inc,
+                requester: i,
+                requester_inc,
+                digest,
+            });
         }
     }
 

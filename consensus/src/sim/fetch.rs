@@ -17,24 +17,32 @@ impl World {
     /// Asks every instance of validator `from` (other than `i`) for block `id`.
     pub(crate) fn ask_for_block(&mut self, i: usize, from: ValidatorId, id: Hash) {
         let requester_inc = self.nodes[i].incarnation;
+        self.request_from(i, from, |to, inc| Ev::FetchAsk {
+            to,
+            inc,
+            requester: i,
+            requester_inc,
+            id,
+        });
+    }
+
+    /// Sends a request from instance `i` through the network to every other instance
+    /// of validator `v`; `ask(j, incarnation of j)` is the event that reaches `j`.
+    pub(crate) fn request_from(
+        &mut self,
+        i: usize,
+        v: ValidatorId,
+        ask: impl Fn(usize, u32) -> Ev,
+    ) {
         let targets = self
             .by_id
-            .get(usize::from(from.0))
+            .get(usize::from(v.0))
             .cloned()
             .unwrap_or_default();
         for j in targets.into_iter().filter(|&j| j != i) {
             let inc = self.nodes[j].incarnation;
             for delay in self.net.route(i, j, self.now) {
-                self.queue.push(
-                    self.now + delay,
-                    Ev::FetchAsk {
-                        to: j,
-                        inc,
-                        requester: i,
-                        requester_inc,
-                        id,
-                    },
-                );
+                self.queue.push(self.now + delay, ask(j, inc));
             }
         }
     }

@@ -94,18 +94,15 @@ impl Behaviour {
     ];
 
     /// Every behaviour, the attack on batches included, for the batched mixes.
-    pub const BATCHED: [Behaviour; 10] = [
-        Behaviour::Silent,
-        Behaviour::EquivocatingLeader,
-        Behaviour::EquivocatingLeaderToAll,
-        Behaviour::DoubleVoter,
-        Behaviour::InvalidSignatures,
-        Behaviour::Flooder,
-        Behaviour::InflatedHighQc,
-        Behaviour::Replayer,
-        Behaviour::MalformedProposals,
-        Behaviour::UnservingCertifier,
-    ];
+    pub const BATCHED: [Behaviour; 10] = {
+        let mut all = [Behaviour::UnservingCertifier; 10];
+        let mut i = 0;
+        while i < Behaviour::ALL.len() {
+            all[i] = Behaviour::ALL[i];
+            i += 1;
+        }
+        all
+    };
 }
 
 /// What a Byzantine validator does instead of an action: the action itself, or a

@@ -143,7 +143,6 @@ impl Mempool {
     /// pending transactions whose nonce is now below it; [`Mempool::status`] then
     /// reports them as evicted with the reason.
     pub fn on_commit(&mut self, committed: &[Hash], senders: &[(PublicKey, u64)]) {
-        self.senders.note_commit();
         for hash in committed {
             self.remove(hash);
         }

@@ -55,36 +55,6 @@ impl Mempool {
         self.select_from(|key, _| !waiting(key), max_txs, max_bytes, batched)
     }
 
-    /// The ready transactions of senders that have stalled: whose committed nonce has
-    /// not risen, while they had transactions pending, for at least one whole interval
-    /// between two calls. Each call starts a new interval. Chosen like [`Mempool::select`]
-    /// (consecutive nonces from the committed one, senders taking turns), within
-    /// `max_txs` and `max_bytes`.
-    ///
-    /// A node announces these again: a transaction that reached only a validator whose
-    /// proposals are not committing (for instance the one before a crashed leader),
-    /// because the gossip that carried it was dropped, would otherwise never commit,
-    /// and neither would any later nonce of its sender.
-    ///
-    /// Nothing is stalled in an interval in which no block at all committed: then the
-    /// whole chain waits (for a quorum), not a sender, and announcing again would only
-    /// load the network.
-    pub fn stalled(&mut self, max_txs: usize, max_bytes: usize) -> Vec<Transaction> {
-        if !self.senders.next_sweep() {
-            return Vec::new();
-        }
-        let senders = &self.senders;
-        self.select_from(
-            |_, s| senders.is_stalled(s),
-            max_txs,
-            max_bytes,
-            &HashSet::new(),
-        )
-        .into_iter()
-        .map(|(tx, _)| tx)
-        .collect()
-    }
-
     /// [`Mempool::select`] over the active senders that `wanted` accepts.
     fn select_from(
         &self,

@@ -15,9 +15,6 @@ pub(crate) struct SenderState {
     pub(crate) pending: BTreeMap<u64, Hash>,
     /// Arrival sequence: when it last became active (has pending transactions) or idle.
     seq: u64,
-    /// The stall sweep (see [`Senders::sweep`]) in which its committed nonce last rose,
-    /// or in which it became known or active.
-    pub(crate) progressed_in: u64,
 }
 
 /// All senders. Senders with pending transactions are kept in arrival order; idle
@@ -33,10 +30,6 @@ pub(crate) struct Senders {
     idle: VecDeque<(PublicKey, u64)>,
     idle_limit: usize,
     next_seq: u64,
-    /// How many stall sweeps ([`crate::Mempool::stalled`]) have run.
-    sweep: u64,
-    /// Whether a commit was learned since the last sweep began.
-    committed_since_sweep: bool,
 }
 
 impl Senders {
@@ -47,27 +40,7 @@ impl Senders {
             idle: VecDeque::new(),
             idle_limit,
             next_seq: 0,
-            sweep: 0,
-            committed_since_sweep: false,
         }
-    }
-
-    /// Notes that a commit happened (any block, even an empty one).
-    pub(crate) fn note_commit(&mut self) {
-        self.committed_since_sweep = true;
-    }
-
-    /// Starts a stall sweep; returns whether anything committed during the interval
-    /// that just ended.
-    pub(crate) fn next_sweep(&mut self) -> bool {
-        self.sweep = self.sweep.wrapping_add(1);
-        std::mem::take(&mut self.committed_since_sweep)
-    }
-
-    /// Whether `state` has made no progress since the sweep before the current one:
-    /// for at least one whole interval between sweeps.
-    pub(crate) fn is_stalled(&self, state: &SenderState) -> bool {
-        self.sweep.wrapping_sub(state.progressed_in) >= 2
     }
 
     /// The sender's state, if known.
@@ -95,7 +68,6 @@ impl Senders {
                     committed_nonce: nonce,
                     pending: BTreeMap::new(),
                     seq,
-                    progressed_in: self.sweep,
                 },
             );
             self.push_idle(*key, seq);
@@ -105,7 +77,6 @@ impl Senders {
             return Vec::new();
         }
         state.committed_nonce = nonce;
-        state.progressed_in = self.sweep;
         let still_pending = state.pending.split_off(&nonce);
         let stale = std::mem::replace(&mut state.pending, still_pending);
         if !stale.is_empty() && state.pending.is_empty() {
@@ -124,18 +95,15 @@ impl Senders {
         hash: Hash,
     ) {
         let seq = self.take_seq();
-        let sweep = self.sweep;
         let state = self.states.entry(*key).or_insert_with(|| SenderState {
             committed_nonce,
             pending: BTreeMap::new(),
             seq,
-            progressed_in: sweep,
         });
         let was_idle = state.pending.is_empty();
         state.pending.insert(nonce, hash);
         if was_idle {
             state.seq = seq;
-            state.progressed_in = sweep;
             self.active.insert(seq, *key);
         }
     }
